@@ -1,0 +1,69 @@
+"""Shared pytest fixtures: the podman API service for molecule, and containers
+started from the lab image for integration tests. Everything started here is
+removed here (by name for containers and networks, by PID for processes).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from helpers import containers
+from helpers.containers import Container, labenv
+
+# Unit tests import module code as ansible_collections.darkreach.dbfleet...
+labenv.ensure_collection_link()
+import sys  # noqa: E402
+
+sys.path.insert(0, str(labenv.COLLECTIONS_DIR))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "containers: starts podman containers (slow)")
+    config.addinivalue_line("markers", "molecule: runs a molecule scenario (slow)")
+
+
+@pytest.fixture(scope="session")
+def podman_service():
+    """`podman system service` on a project-local socket: the Docker-compatible API
+    that molecule's docker driver and community.docker talk to. Stopped by PID."""
+    sock = labenv.PODMAN_SOCKET
+    sock.parent.mkdir(parents=True, exist_ok=True)
+    if sock.exists():
+        sock.unlink()
+    proc = subprocess.Popen([labenv.podman_path(), "system", "service", "--time=0",
+                             f"unix://{sock}"], env=labenv.podman_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not sock.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("podman system service did not create its socket")
+        time.sleep(0.2)
+    try:
+        yield f"unix://{sock}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def container_factory():
+    """Start containers from the lab image; all of them are removed at the end."""
+    started: list[Container] = []
+
+    def make(name: str, image: str = labenv.DEFAULT_IMAGE) -> Container:
+        c = Container(name=name, image=image).start()
+        started.append(c)
+        return c
+
+    yield make
+    for c in started:
+        c.remove()
+    containers.remove_network()
