@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build the lab's base images locally: debootstrap + `podman import`.
 
 No registry is reachable on this host, so the image that a Docker user gets from
