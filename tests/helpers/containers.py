@@ -85,4 +85,5 @@ class Container:
 
 
 def remove_network(name: str = TEST_NETWORK) -> None:
-    labenv.podman("network", "rm", "-f", name, check=False)
+    # Not forced: a network still used by another run stays.
+    labenv.podman("network", "rm", name, check=False)
