@@ -34,12 +34,13 @@ def log(msg: str) -> None:
 
 
 def missing_packages() -> list[str]:
+    extra = [] if shutil.which("npm") else ["nodejs", "npm"]  # PGlite (TimescaleDB TSL) tests
     res = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n",
-                          *HOST_PACKAGES], text=True, stdout=subprocess.PIPE,
+                          *HOST_PACKAGES, *extra], text=True, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
     installed = {line.split()[0] for line in res.stdout.splitlines()
                  if line.endswith(" installed")}
-    return [p for p in HOST_PACKAGES if p not in installed]
+    return [p for p in HOST_PACKAGES + extra if p not in installed]
 
 
 def install_host_packages() -> None:

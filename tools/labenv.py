@@ -38,8 +38,6 @@ IMAGE_PACKAGES = ["python3", "python3-apt", "systemd", "systemd-sysv", "dbus", "
 
 LAB_NETWORK = "dbfleet-lab"
 LAB_SUBNET = "198.18.0.0/24"
-MOLECULE_NETWORK = "dbfleet-molecule"
-MOLECULE_SUBNET = "198.18.1.0/24"
 
 
 class SetupError(RuntimeError):

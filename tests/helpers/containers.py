@@ -32,8 +32,8 @@ class Container:
 
     def start(self, timeout: float = 60) -> "Container":
         labenv.require_image(self.image)
-        labenv.ensure_network(self.network, TEST_SUBNET if self.network == TEST_NETWORK
-                              else labenv.MOLECULE_SUBNET)
+        if self.network == TEST_NETWORK:
+            labenv.ensure_network(self.network, TEST_SUBNET)
         labenv.podman("rm", "-f", "--time", "0", self.name, check=False)
         labenv.APT_ARCHIVES.mkdir(parents=True, exist_ok=True)
         labenv.podman("run", "-d", "--name", self.name, "--hostname", self.name,

@@ -15,6 +15,7 @@ import labenv  # noqa: E402
 
 EXCLUDES = [".venv", ".cache", ".git", ".ansible", ".pytest_cache", "__pycache__",
             "tests/output", "*.tar.gz"]
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # the venv's python
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py")
                  if p.stem != "__init__")
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
@@ -54,7 +55,7 @@ def collection_copy() -> Path:
 def test_ansible_test_sanity():
     pip_bootstrap_for_ansible_test()
     dest = collection_copy()
-    res = run([str(labenv.VENV_BIN / "ansible-test"), "sanity", "--python", "3.12",
+    res = run([str(labenv.VENV_BIN / "ansible-test"), "sanity", "--python", PYTHON,
                "--requirements", "--color", "no"], cwd=dest)
     assert res.returncode == 0
 
@@ -69,7 +70,7 @@ def test_built_collection_installs_and_resolves(tmp_path):
     assert "galaxy.yml" not in names and "MANIFEST.json" in names
     assert not [n for n in names if n.startswith((".venv", ".cache", ".git/"))]
     fresh = tmp_path / "collections"
-    env = labenv.podman_env({"ANSIBLE_COLLECTIONS_PATH": str(fresh)})
+    env = labenv.podman_env({"ANSIBLE_COLLECTIONS_PATH": str(fresh), "ANSIBLE_NOCOLOR": "1"})
     env.pop("ANSIBLE_CONFIG", None)
     install = run([str(labenv.VENV_BIN / "ansible-galaxy"), "collection", "install",
                    "--no-deps", "-p", str(fresh), str(tarball)], cwd=tmp_path, env=env)
