@@ -59,6 +59,15 @@ def postgres_common_argument_spec():
     )
 
 
+def endpoint_argument_spec(required=True):
+    """A second server given as one option (for example the cutover's ``source``):
+    a dict with the same keys as the common options, without their aliases."""
+    options = postgres_common_argument_spec()
+    for spec in options.values():
+        spec.pop('aliases', None)
+    return dict(type='dict', required=required, options=options)
+
+
 def ensure_psycopg2(module):
     if not HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMP_ERR)
@@ -89,19 +98,22 @@ def connection_params(params, database=None):
     return kw
 
 
-def connect(module, database=None, autocommit=False):
+def connect(module, database=None, autocommit=False, params=None, what='database'):
     """Open a psycopg2 connection with the module's login options.
 
-    ``database`` overrides ``login_db`` (for example to reach pg_cron's database).
+    ``database`` overrides ``login_db`` (for example to reach pg_cron's database);
+    ``params`` gives another set of login options (an ``endpoint_argument_spec()``
+    option such as the cutover's ``source``), named ``what`` in messages.
     Fails the module with a readable message when the server cannot be reached.
     """
     ensure_psycopg2(module)
-    kw = connection_params(module.params, database=database)
+    kw = connection_params(module.params if params is None else params, database=database)
     try:
         conn = psycopg2.connect(**kw)
     except psycopg2.Error as exc:
-        module.fail_json(msg='unable to connect to database %s on %s: %s' % (
-            kw.get('dbname', '(default)'), kw.get('host', '(local socket)'), to_text_error(exc)))
+        module.fail_json(msg='unable to connect to %s %s on %s:%s: %s' % (
+            what, kw.get('dbname', '(default)'), kw.get('host', '(local socket)'),
+            kw.get('port', 5432), to_text_error(exc)))
     conn.autocommit = autocommit
     return conn
 

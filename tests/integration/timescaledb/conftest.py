@@ -1,7 +1,6 @@
 """Fixtures for the TimescaleDB module tests.
 
-* ``timescale_server``: one Debian 13 container (PostgreSQL 17, the Apache-licensed
-  TimescaleDB 2.19 and pg_cron 1.6), reachable over TCP with a scram password.
+* ``timescale_server`` (tests/integration/conftest.py): PostgreSQL 17 + TimescaleDB.
 * ``tsl_server``: PGlite with the Timescale-licensed TimescaleDB build (LAB.md),
   served on 127.0.0.1 by ``pglite_tsl_server.mjs``; stopped by its PID.
 * ``run_module``: runs one of our modules the way a user does, through a tiny
@@ -9,87 +8,18 @@
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from helpers.containers import Container, labenv
+from helpers import ansible as helpers_ansible
+from helpers.containers import labenv
 
 HERE = Path(__file__).resolve().parent
-ROOT = labenv.ROOT
-PASSWORD = "dbfleet-test-pw"
-TEST_DB = "tsdb"
-CONTAINER_NAME = "dbfleet-t-timescale"
-PG_PACKAGES = ("postgresql-17", "postgresql-17-timescaledb", "postgresql-17-cron")
-
-SERVER_CONF = f"""\
-# dbfleet TimescaleDB module tests
-listen_addresses = '*'
-password_encryption = 'scram-sha-256'
-shared_preload_libraries = 'timescaledb,pg_cron,pg_stat_statements'
-max_worker_processes = 32
-timescaledb.telemetry_level = off
-cron.database_name = 'postgres'
-cron.use_background_workers = on
-max_connections = 60
-"""
-
-
-def setup_server(container) -> None:
-    """Install and configure PostgreSQL 17 + TimescaleDB + pg_cron in ``container``."""
-    # The apt archive directory is shared with other test containers: wait for its lock.
-    for attempt in range(40):
-        try:
-            container.apt_install(*PG_PACKAGES)
-            break
-        except AssertionError as exc:
-            if "lock" not in str(exc) or attempt == 39:
-                raise
-            time.sleep(15)
-    container.run("cat > /etc/postgresql/17/main/conf.d/50-dbfleet-test.conf", stdin=SERVER_CONF)
-    container.run("printf '%s\\n' 'host all all 198.18.0.0/15 scram-sha-256' "
-                  ">> /etc/postgresql/17/main/pg_hba.conf")
-    container.run("systemctl restart postgresql@17-main")
-    container.run("for i in $(seq 1 60); do pg_isready -q && exit 0; sleep 1; done; exit 1")
-    script = f"""
-ALTER ROLE postgres PASSWORD '{PASSWORD}';
-CREATE EXTENSION IF NOT EXISTS pg_cron;
-CREATE DATABASE {TEST_DB};
-\\c {TEST_DB}
-CREATE EXTENSION IF NOT EXISTS timescaledb;
-"""
-    container.run("psql -v ON_ERROR_STOP=1 -q", user="postgres", stdin=script)
-
-
-@pytest.fixture(scope="session")
-def timescale_server():
-    """One container for the whole session, removed at the end (by name).
-
-    It is started directly rather than through ``container_factory``: that fixture's
-    teardown force-removes the shared ``dbfleet-test`` network, and with it any other
-    session's containers on it. Only our own container is removed here.
-    DBFLEET_TS_HOST reuses an already prepared server (while developing the tests).
-    """
-    if os.environ.get("DBFLEET_TS_HOST"):
-        yield {"host": os.environ["DBFLEET_TS_HOST"], "port": 5432, "user": "postgres",
-               "password": PASSWORD, "db": TEST_DB, "container": None}
-        return
-    container = Container(name=CONTAINER_NAME)
-    try:
-        container.start()
-        setup_server(container)
-        yield {"host": container.ip, "port": 5432, "user": "postgres", "password": PASSWORD,
-               "db": TEST_DB, "container": container}
-    finally:
-        container.remove()
 
 
 def free_port() -> int:
@@ -140,49 +70,15 @@ def tsl_server():
         log.close()
 
 
-@pytest.fixture(scope="session")
-def ansible_env():
-    labenv.ensure_collection_link()
-    return labenv.podman_env({
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_NOCOLOR": "1",
-    })
-
-
 @pytest.fixture
-def run_module(tmp_path, ansible_env):
+def run_module(tmp_path):
     """run_module(server, module, args, check=False, diff=False) -> task result dict."""
-    counter = {"n": 0}
 
     def run(server, module, args, check=False, diff=False):
-        counter["n"] += 1
         params = {"login_host": server["host"], "login_port": server["port"],
                   "login_user": server["user"], "login_password": server["password"],
                   "login_db": server["db"], "ssl_mode": "disable"}
         params.update(args)
-        play = [{"hosts": "localhost", "gather_facts": False, "connection": "local",
-                 "tasks": [{"name": "module under test",
-                            f"darkreach.dbfleet.{module}": params}]}]
-        path = tmp_path / f"play{counter['n']}.yml"
-        path.write_text(yaml.safe_dump(play, sort_keys=False))
-        cmd = [str(labenv.VENV_BIN / "ansible-playbook"), "-i", "localhost,", str(path)]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        res = subprocess.run(cmd, env=ansible_env, cwd=tmp_path, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
-        try:
-            out = json.loads(res.stdout)
-        except json.JSONDecodeError as exc:
-            raise AssertionError(f"not JSON: {res.stdout[-3000:]}\n{res.stderr[-3000:]}") from exc
-        task = out["plays"][0]["tasks"][0]
-        result = task["hosts"]["localhost"]
-        return result
+        return helpers_ansible.run_module(module, params, tmp_path, check=check, diff=diff)
 
     return run
-
