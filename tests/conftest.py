@@ -29,7 +29,8 @@ def pytest_configure(config):
 def podman_service():
     """`podman system service` on a project-local socket: the Docker-compatible API
     that molecule's docker driver and community.docker talk to. Stopped by PID."""
-    sock = labenv.PODMAN_SOCKET
+    # One socket per test session: two sessions never share (or delete) each other's.
+    sock = labenv.CACHE / f"podman-{os.getpid()}.sock"
     sock.parent.mkdir(parents=True, exist_ok=True)
     if sock.exists():
         sock.unlink()
@@ -45,6 +46,7 @@ def podman_service():
     try:
         yield f"unix://{sock}"
     finally:
+        sock.unlink(missing_ok=True)
         proc.terminate()
         try:
             proc.wait(timeout=15)

@@ -23,7 +23,6 @@ CONTAINERS_CONF = ROOT / "tools" / "containers.conf"
 # collection resolves by FQCN from a checkout without building it.
 COLLECTIONS_DIR = CACHE / "collections"
 APT_ARCHIVES = Path(os.environ.get("DBFLEET_APT_ARCHIVES", "/var/cache/dbfleet/apt-archives"))
-PODMAN_SOCKET = CACHE / "podman.sock"
 
 # Base images: name -> Debian suite. trixie carries PostgreSQL 17 + TimescaleDB,
 # Patroni, etcd, ...; bookworm carries PostgreSQL 15 (the Supabase stand-in).

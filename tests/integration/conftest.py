@@ -3,6 +3,10 @@
 * ``timescale_server``: one Debian 13 container for the session (PostgreSQL 17, the
   Apache-licensed TimescaleDB 2.19 and pg_cron 1.6), reachable over TCP with a scram
   password; database ``tsdb`` has the timescaledb extension.
+* ``standin`` (PostgreSQL 17 and 15) / ``standin17``: containers with the lab_supabase
+  role applied (the Supabase stand-in), reached over their 198.18.2.0/24 addresses,
+  prefixed dbfleet-t-std- and removed by the session's container_factory.
+* ``run_playbook``: a playbook against one container through the podman connection.
 """
 from __future__ import annotations
 
@@ -12,11 +16,13 @@ import time
 import pytest
 
 from helpers.containers import Container
+from helpers.standin import Standin, standin_for
 
 PASSWORD = "dbfleet-test-pw"
 TEST_DB = "tsdb"
 CONTAINER_NAME = "dbfleet-t-timescale"
-PG_PACKAGES = ("postgresql-17", "postgresql-17-timescaledb", "postgresql-17-cron")
+PG_PACKAGES = ("postgresql-17", "postgresql-17-timescaledb", "postgresql-17-cron",
+               "python3-psycopg2")  # modules also run inside (cutover tests)
 
 SERVER_CONF = """\
 # dbfleet TimescaleDB module tests
@@ -80,3 +86,14 @@ def timescale_server():
         container.remove()
 
 
+# --- the Supabase stand-in (helpers/standin.py) ----------------------------------
+
+@pytest.fixture(scope="session", params=["trixie", "bookworm"])
+def standin(request, container_factory, tmp_path_factory) -> Standin:
+    """A converged Supabase stand-in, once per Debian suite (PostgreSQL 17 and 15)."""
+    return standin_for(request.param, container_factory, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def standin17(container_factory, tmp_path_factory) -> Standin:
+    return standin_for("trixie", container_factory, tmp_path_factory)

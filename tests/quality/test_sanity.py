@@ -46,19 +46,25 @@ def pip_bootstrap_for_ansible_test() -> None:
 
 
 def collection_copy() -> Path:
-    dest = labenv.CACHE / "sanity" / "ansible_collections" / "darkreach" / "dbfleet"
+    """A copy outside every git repository: inside one, ansible-test lists files through
+    git, and .cache is ignored there, so it would find nothing to test."""
+    import hashlib
+    tag = hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]
+    dest = Path("/var/tmp") / f"dbfleet-sanity-{tag}" / "ansible_collections" / "darkreach" / "dbfleet"
     dest.mkdir(parents=True, exist_ok=True)
     cmd = ["rsync", "-a", "--delete"] + [f"--exclude={e}" for e in EXCLUDES] + [f"{ROOT}/", f"{dest}/"]
     subprocess.run(cmd, check=True)
     return dest
 
 
-def test_ansible_test_sanity():
+def test_ansible_test_sanity_on_the_plugins():
     pip_bootstrap_for_ansible_test()
     dest = collection_copy()
     res = run([str(labenv.VENV_BIN / "ansible-test"), "sanity", "--python", PYTHON,
-               "--requirements", "--color", "no"], cwd=dest)
+               "--requirements", "--color", "no", "plugins/"], cwd=dest)
     assert res.returncode == 0
+    assert "All targets skipped" not in res.stdout
+    assert 'Running sanity test "validate-modules"' in res.stdout
 
 
 def test_built_collection_installs_and_resolves(tmp_path):

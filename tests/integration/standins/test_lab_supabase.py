@@ -10,7 +10,7 @@ import sys
 import psycopg2
 import pytest
 
-from conftest import (ADMIN_PW, AUTHENTICATOR_PW, POSTGRES_PW, SUPABASE_PLAY, connect, recap,
+from helpers.standin import (ADMIN_PW, AUTHENTICATOR_PW, POSTGRES_PW, SUPABASE_PLAY, connect, recap,
                       run_playbook)
 from helpers.containers import ROOT
 

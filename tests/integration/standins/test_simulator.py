@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import POSTGRES_PW, recap, run_playbook
+from helpers.standin import POSTGRES_PW, recap, run_playbook
 
 pytestmark = pytest.mark.containers
 

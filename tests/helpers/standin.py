@@ -1,8 +1,7 @@
-"""Fixtures for the stand-in tests: containers with the lab_supabase role applied
-(PostgreSQL 17 on trixie, PostgreSQL 15 on bookworm), reached from the host over
-their 198.18.2.0/24 addresses. Containers are prefixed dbfleet-t-std- and removed
-by the session's container_factory.
-"""
+"""The Supabase stand-in for tests: the lab_supabase role applied to a container
+(PostgreSQL 17 on trixie, 15 on bookworm), and how to reach it. The fixtures
+``standin`` / ``standin17`` (tests/integration/conftest.py) hand these out, one
+container per suite and session."""
 from __future__ import annotations
 
 import json
@@ -24,7 +23,7 @@ SUITES = {"trixie": ("localhost/dbfleet-trixie:latest", 17),
 
 
 def run_playbook(container, playbook: str, extra_args: tuple = (), tmp_path: Path | None = None,
-                 timeout: float = 1200) -> subprocess.CompletedProcess:
+                 timeout: float = 1200, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run a playbook against one container through the podman connection."""
     workdir = Path(tmp_path or "/tmp")
     inv = workdir / f"{container.name}.inventory.yml"
@@ -37,7 +36,7 @@ def run_playbook(container, playbook: str, extra_args: tuple = (), tmp_path: Pat
     labenv.ensure_collection_link()
     cmd = [str(labenv.VENV_BIN / "ansible-playbook"), "-i", str(inv), str(pb), *extra_args]
     return subprocess.run(cmd, env=labenv.podman_env({"ANSIBLE_FORCE_COLOR": "0",
-                                                        "ANSIBLE_NOCOLOR": "1"}),
+                                                        "ANSIBLE_NOCOLOR": "1", **(env or {})}),
                           cwd=str(ROOT), text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=timeout)
 
@@ -108,12 +107,3 @@ def standin_for(suite: str, container_factory, tmp_path_factory) -> Standin:
     return _cache[suite]
 
 
-@pytest.fixture(scope="session", params=["trixie", "bookworm"])
-def standin(request, container_factory, tmp_path_factory) -> Standin:
-    """A converged Supabase stand-in, once per Debian suite (PostgreSQL 17 and 15)."""
-    return standin_for(request.param, container_factory, tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def standin17(container_factory, tmp_path_factory) -> Standin:
-    return standin_for("trixie", container_factory, tmp_path_factory)
