@@ -74,3 +74,51 @@ notes:
     The module runs where the task runs; to reach a server from the control node use
     C(delegate_to: localhost) or a play on C(localhost) with O(login_host).
 '''
+
+    # A second server given as one dict option (module_utils endpoint_argument_spec()),
+    # for example the cutover's source.
+    SOURCE = r'''
+options:
+  source:
+    description:
+      - Login options of the source database. The module's own login options describe the target.
+    type: dict
+    required: true
+    suboptions:
+      login_host:
+        description: Host running the source server; empty means a local Unix socket.
+        type: str
+        default: ''
+      login_port:
+        description: Port of the source server.
+        type: int
+        default: 5432
+      login_user:
+        description: The role to connect as.
+        type: str
+        default: postgres
+      login_password:
+        description: The password of O(source.login_user). Not logged.
+        type: str
+        default: ''
+      login_unix_socket:
+        description: Directory of the local Unix socket, used when O(source.login_host) is empty.
+        type: str
+        default: ''
+      login_db:
+        description: The source database.
+        type: str
+        default: ''
+      ssl_mode:
+        description: Whether and with what priority an SSL connection is negotiated.
+        type: str
+        default: prefer
+        choices: [ allow, disable, prefer, require, verify-ca, verify-full ]
+      ca_cert:
+        description: A file of certificate authorities to verify the server certificate against.
+        type: path
+      connect_timeout:
+        description: Seconds to wait for a connection.
+        type: int
+        default: 30
+'''

@@ -19,24 +19,23 @@ description:
     indexes and constraints by name and definition.
   - Returns the differences as data and fails on any difference that is not listed in
     O(expected_differences).
+  - When the two servers run different majors, views and materialized views are compared
+    by structure (output columns and types, and the columns they read), because each
+    major deparses the same view differently; RV(notes) says so.
   - Reads only, inside a read-only repeatable-read transaction on each side.
-author: darkreach engineering
+author:
+  - darkreach engineering (@darkreach)
 extends_documentation_fragment:
   - darkreach.dbfleet.postgres
+  - darkreach.dbfleet.postgres.source
 attributes:
   check_mode:
     support: full
     description: The module only reads; check mode runs the same comparison.
   diff_mode:
     support: none
+    description: Nothing to show as a diff.
 options:
-  source:
-    description:
-      - Login options of the source database, with the same keys as the module's own
-        login options (C(login_host), C(login_port), C(login_user), C(login_password),
-        C(login_db), C(ssl_mode), ...). The module's own login options describe the target.
-    type: dict
-    required: true
   schemas:
     description:
       - The application schemas to compare.
@@ -139,6 +138,11 @@ objects:
   description: Number of objects compared, by kind.
   returned: always
   type: dict
+notes:
+  description: How the comparison was made where it is not by text (different majors).
+  returned: always
+  type: list
+  elements: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -147,6 +151,7 @@ from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_postgres
     connect,
     endpoint_argument_spec,
     fetch_all,
+    fetch_value,
     postgres_common_argument_spec,
     sql,
     to_text_error,
@@ -191,6 +196,28 @@ CATALOG = {
          WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p')""",
 }
 
+# Views compared by structure (output columns and types, the columns they read) when the
+# majors differ: deparsers of different majors print the same view differently
+# (PostgreSQL 16 drops needless table qualifications).
+VIEW_STRUCTURE = """
+    SELECT format('%%I.%%I', vn.nspname, v.relname),
+           (SELECT string_agg(format('%%s %%s', a.attname, format_type(a.atttypid, a.atttypmod)),
+                              ', ' ORDER BY a.attnum)
+              FROM pg_attribute a WHERE a.attrelid = v.oid AND a.attnum > 0 AND NOT a.attisdropped)
+           || ' <- ' ||
+           coalesce((SELECT string_agg(DISTINCT format('%%I.%%I.%%s', rn.nspname, rc.relname,
+                                                       coalesce(ra.attname::text, '*')), ', ')
+              FROM pg_rewrite r
+              JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass
+                              AND d.refclassid = 'pg_class'::regclass
+              JOIN pg_class rc ON rc.oid = d.refobjid
+              JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+              LEFT JOIN pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = d.refobjsubid
+                                       AND d.refobjsubid > 0
+             WHERE r.ev_class = v.oid AND rc.oid <> v.oid), '')
+      FROM pg_class v JOIN pg_namespace vn ON vn.oid = v.relnamespace
+     WHERE v.relkind = %(relkind)s AND vn.nspname = ANY(%(schemas)s)"""
+
 TABLES = """
     SELECT n.nspname, c.relname
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -213,12 +240,17 @@ def normalise(definition):
     return ' '.join((definition or '').split())
 
 
-def fingerprint(conn, schemas, checksums):
+def fingerprint(conn, schemas, checksums, structural_views=False):
     """Everything compared, read in one snapshot: {kind: {name: value}}, tables separately."""
     params = {'schemas': schemas}
     result = {}
     for kind, query in CATALOG.items():
+        if structural_views and kind in ('view', 'matview'):
+            query, params = VIEW_STRUCTURE, dict(schemas=schemas, relkind='v' if kind == 'view' else 'm')
+        else:
+            params = {'schemas': schemas}
         result[kind] = dict((name, normalise(defn)) for name, defn in fetch_all(conn, query, params))
+    params = {'schemas': schemas}
     result['sequence'] = dict(fetch_all(conn, SEQUENCES, params))
     tables = {}
     for schema, name in fetch_all(conn, TABLES, params):
@@ -267,10 +299,10 @@ def compare(src, dst, src_tables, dst_tables, expected):
     return diffs, tables
 
 
-def snapshot(module, conn, schemas, checksums, what):
+def snapshot(module, conn, schemas, checksums, what, structural_views):
     try:
         conn.set_session(isolation_level='REPEATABLE READ', readonly=True)
-        result = fingerprint(conn, schemas, checksums)
+        result = fingerprint(conn, schemas, checksums, structural_views)
         conn.rollback()
         return result
     except Exception as exc:  # pylint: disable=broad-except
@@ -295,16 +327,27 @@ def main():
 
     source = connect(module, params=module.params['source'], what='source database')
     target = connect(module, what='target database')
-    src, src_tables = snapshot(module, source, schemas, module.params['checksums'], 'source')
-    dst, dst_tables = snapshot(module, target, schemas, module.params['checksums'], 'target')
+    majors = []
+    for conn in (source, target):
+        majors.append(fetch_value(conn, 'SHOW server_version_num'))
+        conn.rollback()  # the snapshot below starts its own transaction
+    structural = int(majors[0]) // 10000 != int(majors[1]) // 10000
+    src, src_tables = snapshot(module, source, schemas, module.params['checksums'], 'source', structural)
+    dst, dst_tables = snapshot(module, target, schemas, module.params['checksums'], 'target', structural)
     source.close()
     target.close()
 
     diffs, tables = compare(src, dst, src_tables, dst_tables, set(module.params['expected_differences']))
     objects = dict((kind, len(values)) for kind, values in src.items())
     objects['table'] = len(src_tables)
+    notes = []
+    if structural:
+        notes.append('source and target majors differ (%s, %s): views and materialized views are '
+                     'compared by their columns, types and the columns they read, not by their '
+                     'deparsed text' % tuple(int(m) // 10000 for m in majors))
     result = dict(changed=False, identical=not diffs, differences=diffs, tables=tables,
-                  rows=sum(rows for rows, dummy in src_tables.values()), objects=objects)
+                  rows=sum(rows for rows, dummy in src_tables.values()), objects=objects,
+                  notes=notes)
     unexpected = [d for d in diffs if not d['expected']]
     if unexpected and module.params['fail_on_difference']:
         names = ', '.join('%s %s (%s)' % (d['kind'], d['name'], d['problem']) for d in unexpected[:10])
