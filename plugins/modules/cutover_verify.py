@@ -158,6 +158,12 @@ from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_postgres
     validate_identifier,
 )
 
+# An extension's own relations (pg_stat_statements' views in public, ...) belong to the
+# extension on each side, not to the application.
+NOT_EXTENSION_MEMBER = """NOT EXISTS (
+    SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+       AND d.deptype = 'e')"""
+
 # Catalog queries: one (name, definition) list per kind, for the given schemas.
 # They take %(schemas)s as a bound parameter, so format()'s own % signs are doubled.
 CATALOG = {
@@ -168,11 +174,13 @@ CATALOG = {
          WHERE n.nspname = ANY(%(schemas)s) AND p.prokind IN ('f', 'p')
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""",
     'view': """
-        SELECT format('%%I.%%I', schemaname, viewname), definition
-          FROM pg_views WHERE schemaname = ANY(%(schemas)s)""",
+        SELECT format('%%I.%%I', n.nspname, c.relname), pg_get_viewdef(c.oid)
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'v' AND n.nspname = ANY(%(schemas)s) AND """ + NOT_EXTENSION_MEMBER,
     'matview': """
-        SELECT format('%%I.%%I', schemaname, matviewname), definition
-          FROM pg_matviews WHERE schemaname = ANY(%(schemas)s)""",
+        SELECT format('%%I.%%I', n.nspname, c.relname), pg_get_viewdef(c.oid)
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'm' AND n.nspname = ANY(%(schemas)s) AND """ + NOT_EXTENSION_MEMBER,
     'trigger': """
         SELECT format('%%I.%%I.%%I', n.nspname, c.relname, t.tgname), pg_get_triggerdef(t.oid)
           FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
@@ -216,13 +224,15 @@ VIEW_STRUCTURE = """
                                        AND d.refobjsubid > 0
              WHERE r.ev_class = v.oid AND rc.oid <> v.oid), '')
       FROM pg_class v JOIN pg_namespace vn ON vn.oid = v.relnamespace
-     WHERE v.relkind = %(relkind)s AND vn.nspname = ANY(%(schemas)s)"""
+     WHERE v.relkind = %(relkind)s AND vn.nspname = ANY(%(schemas)s)
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                          AND d.objid = v.oid AND d.deptype = 'e')"""
 
 TABLES = """
     SELECT n.nspname, c.relname
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'm')
-       AND NOT c.relispartition
+       AND NOT c.relispartition AND """ + NOT_EXTENSION_MEMBER + """
      ORDER BY 1, 2"""
 
 SEQUENCES = """

@@ -272,6 +272,9 @@ def main():
           JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'v', 'm') AND (n.nspname = ANY(%(schemas)s)
             OR (n.nspname = 'auth' AND c.relname = 'users'))
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d  -- an extension's own views do not count
+                            WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                              AND d.deptype = 'e')
          ORDER BY 1""", {'schemas': schemas})]
     if occupied and not p['replace']:
         more = ' and more' if len(occupied) > 5 else ''
