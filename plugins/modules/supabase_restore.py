@@ -53,7 +53,8 @@ options:
   replace:
     description:
       - Drop the application's schemas on the target (and C(auth.users)) before restoring
-        when they hold tables. Destroys what the target has there.
+        when they hold tables. Destroys what the target has there; extensions installed
+        in those schemas are created again, empty.
     type: bool
     default: false
   search_path:
@@ -283,10 +284,24 @@ def main():
 
     ex = Executor(conn, check_mode=module.check_mode)
     if occupied:
+        # The schemas go, with every object in them; extensions installed there (for
+        # example timescaledb or pg_stat_statements in public) are created again.
+        kept = fetch_all(conn, """
+            SELECT e.extname, n.nspname FROM pg_extension e
+              JOIN pg_namespace n ON n.oid = e.extnamespace
+             WHERE n.nspname = ANY(%(schemas)s) ORDER BY e.oid""", {'schemas': schemas})
         for schema in schemas:
             ex.execute(sql.SQL('DROP SCHEMA IF EXISTS {} CASCADE').format(sql.Identifier(schema)))
             ex.execute(sql.SQL('CREATE SCHEMA {}').format(sql.Identifier(schema)))
         ex.execute('DROP TABLE IF EXISTS auth.users CASCADE')
+        if kept and not module.check_mode:
+            # a new session: TimescaleDB refuses to load again where it was just dropped
+            conn.close()
+            conn = connect(module, what='target database', autocommit=True)
+            ex.conn = conn
+        for name, schema in kept:
+            ex.execute(sql.SQL('CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}').format(
+                sql.Identifier(name), sql.Identifier(schema)))
 
     existing = set(r[0] for r in fetch_all(conn, 'SELECT rolname FROM pg_roles'))
     statements, placeholders, created = role_statements(manifest['roles'], existing)
