@@ -153,6 +153,13 @@ def split_qualified_name(name, default_schema='public', what='table'):
     return schema, rel
 
 
+def resolve_name(name, schema, what):
+    """``'schema.name'``, or ``name`` in ``schema`` -> (schema, name), both validated."""
+    if '.' in name:
+        return split_qualified_name(name, what=what)
+    return validate_identifier(schema, 'schema'), validate_identifier(name, what)
+
+
 def ident(*names):
     """A (possibly qualified) identifier: ident('public', 'metric_samples')."""
     return sql.Identifier(*names)
@@ -277,6 +284,14 @@ def timescaledb_info(conn):
     lic = server_setting(conn, 'timescaledb.license') if version else None
     return dict(installed=version is not None, version=version, schema=schema,
                 license=lic, tsl=(lic == 'timescale'))
+
+
+def require_timescaledb(conn, database):
+    """timescaledb_info(), or DbfleetPostgresError when the extension is not installed."""
+    info = timescaledb_info(conn)
+    if not info['installed']:
+        raise DbfleetPostgresError('extension timescaledb is not installed in database %s' % database)
+    return info
 
 
 def current_database(conn):

@@ -205,12 +205,12 @@ from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_postgres
     intervals_equal,
     normalize_interval,
     postgres_common_argument_spec,
-    split_qualified_name,
+    psycopg2,
+    require_timescaledb,
+    resolve_name,
     sql,
-    timescaledb_info,
     to_text_error,
     validate_identifier,
-    psycopg2,
 )
 
 MARKER = 'dbfleet:sha256='
@@ -281,18 +281,11 @@ class AggregateManager:
 
     def prepare(self):
         p = self.params
-        if '.' in p['name']:
-            self.schema, self.name = split_qualified_name(p['name'], what='aggregate')
-        else:
-            self.schema = validate_identifier(p['schema'], 'schema')
-            self.name = validate_identifier(p['name'], 'aggregate')
+        self.schema, self.name = resolve_name(p['name'], p['schema'], 'aggregate')
         self.view = sql.Identifier(self.schema, self.name)
         self.view_text = self.view.as_string(self.conn)
         self.database = current_database(self.conn)
-        self.ts = timescaledb_info(self.conn)
-        if not self.ts['installed']:
-            raise DbfleetPostgresError('extension timescaledb is not installed in database %s'
-                                       % self.database)
+        self.ts = require_timescaledb(self.conn, self.database)
         self.unique_key = [validate_identifier(c, 'unique_key column') for c in p['unique_key']] \
             if p['unique_key'] else None
         self.policy = None

@@ -234,10 +234,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_postgres import (
-    TIME_TYPES,
     CronJobs,
     DbfleetPostgresError,
     Executor,
+    TIME_TYPES,
     connect,
     cron_database_name,
     current_database,
@@ -248,12 +248,12 @@ from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_postgres
     intervals_equal,
     normalize_interval,
     postgres_common_argument_spec,
-    split_qualified_name,
+    psycopg2,
+    require_timescaledb,
+    resolve_name,
     sql,
-    timescaledb_info,
     to_text_error,
     validate_identifier,
-    psycopg2,
 )
 
 _ORDER_BY_RE = re.compile(
@@ -427,20 +427,12 @@ class HypertableManager:
 
     def prepare(self):
         p = self.params
-        if '.' in p['table']:
-            self.schema, self.table = split_qualified_name(p['table'], what='table')
-        else:
-            self.schema = validate_identifier(p['schema'], 'schema')
-            self.table = validate_identifier(p['table'], 'table')
+        self.schema, self.table = resolve_name(p['table'], p['schema'], 'table')
         self.time_column = validate_identifier(p['time_column'], 'time_column')
         self.rel = sql.Identifier(self.schema, self.table)
         self.rel_text = self.rel.as_string(self.conn)
         self.database = current_database(self.conn)
-
-        self.ts = timescaledb_info(self.conn)
-        if not self.ts['installed']:
-            raise DbfleetPostgresError('extension timescaledb is not installed in database %s'
-                                       % self.database)
+        self.ts = require_timescaledb(self.conn, self.database)
 
         # intervals first: a value that does not parse is refused before anything else
         self.chunk_interval = self.interval('chunk_time_interval') if p['chunk_time_interval'] else None
