@@ -82,6 +82,8 @@ class Container:
         if self._started:
             labenv.podman("rm", "-f", "--time", "0", self.name, check=False)
             self._started = False
+            if self.network == TEST_NETWORK:
+                remove_network()  # goes with the last container on it
 
 
 def remove_network(name: str = TEST_NETWORK) -> None:
