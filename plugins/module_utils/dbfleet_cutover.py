@@ -14,6 +14,8 @@ import json
 import os
 import re
 
+from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_postgres import connection_params
+
 MANIFEST = 'dbfleet_manifest.json'
 
 # Schemas the platform owns; the application's objects live elsewhere (public).
@@ -89,21 +91,18 @@ def client_major(module, path):
     return int(match.group(1)) if match else 0
 
 
+# libpq's environment variable for each psycopg2.connect() keyword.
+_PG_ENV = {'host': 'PGHOST', 'port': 'PGPORT', 'user': 'PGUSER', 'password': 'PGPASSWORD',
+           'dbname': 'PGDATABASE', 'sslmode': 'PGSSLMODE', 'sslrootcert': 'PGSSLROOTCERT',
+           'connect_timeout': 'PGCONNECT_TIMEOUT', 'application_name': 'PGAPPNAME'}
+
+
 def client_env(params, database=None):
-    """Environment additions for a libpq client program: the connection in PG*
-    variables, the password in PGPASSWORD, so that nothing secret is on a command line."""
-    env = {}
-    mapping = [('PGHOST', params.get('login_host') or params.get('login_unix_socket')),
-               ('PGPORT', params.get('login_port')),
-               ('PGUSER', params.get('login_user')),
-               ('PGPASSWORD', params.get('login_password')),
-               ('PGDATABASE', database or params.get('login_db')),
-               ('PGSSLMODE', params.get('ssl_mode')),
-               ('PGSSLROOTCERT', params.get('ca_cert')),
-               ('PGCONNECT_TIMEOUT', params.get('connect_timeout'))]
-    for key, value in mapping:
-        if value not in (None, ''):
-            env[key] = str(value)
+    """Environment additions for a libpq client program: the same connection as
+    ``connection_params()`` in PG* variables, the password in PGPASSWORD, so that
+    nothing secret is on a command line."""
+    env = dict((_PG_ENV[key], str(value))
+               for key, value in connection_params(params, database=database).items())
     env['PGAPPNAME'] = 'dbfleet-cutover'
     return env
 

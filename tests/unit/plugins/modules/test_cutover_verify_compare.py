@@ -40,3 +40,14 @@ def test_expected_matches_kind_qualified_or_bare_names():
     assert is_expected("table", "public.t", {"public.t"})
     assert is_expected("table", "public.t", {"table:public.t"})
     assert not is_expected("view", "public.t", {"table:public.t"})
+
+
+def test_client_env_carries_the_same_connection_as_psycopg2():
+    from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_cutover import client_env
+    env = client_env({"login_host": "db.example", "login_port": 5432, "login_user": "postgres",
+                      "login_password": "pw", "login_db": "", "ssl_mode": "require",
+                      "ca_cert": None, "connect_timeout": 30, "login_unix_socket": ""},
+                     database="postgres")
+    assert env == {"PGHOST": "db.example", "PGPORT": "5432", "PGUSER": "postgres",
+                   "PGPASSWORD": "pw", "PGDATABASE": "postgres", "PGSSLMODE": "require",
+                   "PGCONNECT_TIMEOUT": "30", "PGAPPNAME": "dbfleet-cutover"}
