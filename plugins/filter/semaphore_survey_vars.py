@@ -15,7 +15,7 @@ description:
     names) into Semaphore's C(survey_vars) list for its templates API.
   - AWX C(integer) becomes Semaphore C(int), C(multiplechoice) becomes C(enum) with one
     value per choice, C(password) becomes C(secret), text becomes Semaphore's string type
-    (the empty type). Semaphore has no ranges, floats or multi-selects: ranges are
+    (the empty type). Semaphore has no ranges, floats or multi-selects; ranges are
     checked by the playbook itself; a C(float) or C(multiselect) question is refused.
   - The entry is checked like P(darkreach.dbfleet.awx_survey_spec#filter) checks it.
 options:
