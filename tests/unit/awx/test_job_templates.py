@@ -84,7 +84,11 @@ def drift(entry: dict, specs: dict) -> list[str]:
                 problems.append(f"{name}: survey {bound} {q.get(bound)} vs validated {spec.get(bound)}")
         if q["type"] == "password" and not spec.get("no_log"):
             problems.append(f"{name}: a password question whose check does not set no_log")
-        if "confirm" in spec:
+        if "confirm" in spec and "equals" in spec:
+            if q["default"] != "" or not q["required"] or q["type"] != "text":
+                problems.append(f"{name}: a confirmation by name must be a required text "
+                                f"question without a default")
+        elif "confirm" in spec:
             if q["default"] != "false" or not q["required"] or q["type"] != "multiplechoice":
                 problems.append(f"{name}: a confirmation must be a required false/true choice "
                                 f"defaulting to false")
