@@ -25,8 +25,6 @@ NOT_TEMPLATES = {
     "awx_configure.yml": "configures AWX itself, run from a terminal",
     "semaphore_configure.yml": "configures Semaphore itself, run from a terminal",
     "lab_standins.yml": "lab only: its hosts are podman containers on the lab machine",
-    "site.yml": "runs phase 2 before phase 3's confirmation is checked until it has its own "
-                "launch play (the diff is with the lead)",
 }
 SPEC_TYPES = {"integer": "int", "float": "float", "text": "str", "textarea": "str",
               "password": "str", "multiselect": "list"}
