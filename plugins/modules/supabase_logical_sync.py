@@ -22,8 +22,10 @@ description:
     (C(copy_data)) and then streams every change. It refuses, before changing anything,
     tables whose UPDATE/DELETE logical replication cannot carry (no primary key and no
     replica identity; named in the message), a source with large objects, a source
-    without C(wal_level=logical), a source role without C(REPLICATION), and tables
-    missing on the target.
+    without C(wal_level=logical) or a free replication slot, a source role without
+    C(REPLICATION), a pooler endpoint (port 6543 or C(*.pooler.supabase.com): poolers do
+    not carry the replication protocol; the direct endpoint is needed), and tables missing
+    on the target.
   - V(synced) waits until every table has finished its initial copy and the source's
     replication slot has confirmed the source's WAL position taken when the task
     started (catch-up measured by LSN). With O(final) (the write freeze is on) it then
@@ -173,6 +175,7 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_cutover import TRANSACTION_POOLER_PORT
 from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_logical import (
     application_tables,
     sequence_plan,
@@ -223,9 +226,20 @@ class Sides:
                     queries=self.queries)
 
 
+def pooler_refusal(params, host, port):
+    """A message when the subscription would go through a pooler (pure)."""
+    host = host or params.get('login_host') or ''
+    port = port or params.get('login_port')
+    if port == TRANSACTION_POOLER_PORT or 'pooler.supabase.com' in host:
+        return ('%s:%s is a Supabase pooler: logical replication needs the direct endpoint '
+                '(db.<project-ref>.supabase.co:5432), because poolers do not carry the '
+                'replication protocol' % (host, port))
+    return None
+
+
 def source_preflight(module, source, schemas):
-    """The source can publish: wal_level, the role's REPLICATION, no large objects, and
-    every table with a replica identity. Returns the tables."""
+    """The source can publish: wal_level, the role's REPLICATION, a free replication
+    slot, no large objects, and every table with a replica identity. Returns the tables."""
     if fetch_value(source, 'SHOW wal_level') != 'logical':
         module.fail_json(msg='the source runs with wal_level=%s; logical replication needs '
                          'wal_level=logical (hosted Supabase has it)' % fetch_value(source, 'SHOW wal_level'))
@@ -234,6 +248,11 @@ def source_preflight(module, source, schemas):
     if not can:
         module.fail_json(msg='the source role %s lacks the REPLICATION attribute that a '
                          'subscription needs (on Supabase, postgres has it)' % user)
+    free = fetch_value(source, "SELECT current_setting('max_replication_slots')::int - count(*) "
+                               "FROM pg_replication_slots")
+    if free < 1:
+        module.fail_json(msg='the source has no free replication slot (max_replication_slots '
+                         'is reached); on Supabase the number depends on the compute size')
     blobs = fetch_value(source, 'SELECT count(*) FROM pg_largeobject_metadata')
     if blobs:
         module.fail_json(msg='the source holds %d large object(s); logical replication does not '
@@ -290,6 +309,9 @@ def table_list(tables):
 
 def present(module, sides, p, schemas, result):
     source, target = sides.conn['source'], sides.conn['target']
+    refusal = pooler_refusal(p['source'], p['subscription_host'], p['subscription_port'])
+    if refusal:
+        module.fail_json(msg=refusal)
     tables = source_preflight(module, source, schemas)
     result['tables'] = [t['name'] for t in tables]
     on_target = set('%s.%s' % r[:2] for r in fetch_all(target, """
@@ -328,7 +350,11 @@ def present(module, sides, p, schemas, result):
     else:
         if not sub[1]:
             sides.execute('target', sql.SQL('ALTER SUBSCRIPTION {} ENABLE').format(name))
-        if pub_changed:
+        subscribed = set('%s.%s' % r for r in fetch_all(target, """
+            SELECT n.nspname, c.relname FROM pg_subscription_rel sr JOIN pg_class c ON c.oid = sr.srrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE sr.srsubid = %s""", (sub[0],)))
+        if pub_changed or not set(wanted) <= subscribed:
+            # new tables in the publication, or tables created again on the target
             sides.execute('target', sql.SQL('ALTER SUBSCRIPTION {} REFRESH PUBLICATION WITH (copy_data = true)').format(name))
     result['changed'] = bool(sides.queries)
     sub = subscription(target, p['name'])

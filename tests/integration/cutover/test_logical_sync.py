@@ -43,8 +43,8 @@ class Ctx:
         self.standin, self.server, self.db, self.tmp = standin, server, db, tmp
         self.container = server["container"]
 
-    def source(self):
-        return (f'{{login_host: "{self.standin.ip}", login_port: 5432, login_user: postgres, '
+    def source(self, port=5432):
+        return (f'{{login_host: "{self.standin.ip}", login_port: {port}, login_user: postgres, '
                 f'login_password: "{POSTGRES_PW}", login_db: postgres, ssl_mode: disable}}')
 
     def target(self):
@@ -52,11 +52,11 @@ class Ctx:
                 f'        login_password: "{self.server["password"]}"\n        login_db: {self.db}\n'
                 f'        ssl_mode: disable')
 
-    def sync(self, name, state, extra=""):
+    def sync(self, name, state, extra="", port=5432):
         return f"""
     - name: {name}
       darkreach.dbfleet.supabase_logical_sync:
-        source: {self.source()}
+        source: {self.source(port)}
         {self.target()}
         state: {state}
         wait_timeout: 600
@@ -157,6 +157,9 @@ def logical(standin, timescale_server, tmp_path_factory):
     res, proc = ctx.play(ctx.schema_tasks())
     out["schema"] = res
     assert not res["restore"].get("failed"), res["restore"].get("msg")
+    with admin(timescale_server, db) as c:
+        out["rows_after_schema"] = q(c, "SELECT (SELECT count(*) FROM primes) + (SELECT count(*) FROM metric_samples)")[0][0]
+        out["users_after_schema"] = q(c, "SELECT count(*) FROM auth.users")[0][0]
     out["check"], _ = ctx.play(ctx.sync("present", "present"), "--check")
     out["after_check"] = source_leftovers(standin)
     writer = Writer(standin)
@@ -190,7 +193,7 @@ def test_check_mode_changes_nothing_on_either_side(logical):
     res = logical["check"]["present"]
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] is True
-    assert any(s.startswith("source: CREATE PUBLICATION dbfleet_cutover FOR TABLE") for s in res["queries"])
+    assert any(s.startswith("source: CREATE PUBLICATION \"dbfleet_cutover\" FOR TABLE") for s in res["queries"]), res["queries"]
     assert any("'********'" in s for s in res["queries"] if "CREATE SUBSCRIPTION" in s)
     assert logical["after_check"] == ([], [])
 
@@ -199,6 +202,8 @@ def test_schema_only_dump_restores_no_rows(logical):
     dump = logical["schema"]["dump"]
     assert not dump.get("failed"), dump.get("msg")
     assert logical["schema"]["restore"]["restored"] is True
+    assert logical["rows_after_schema"] == 0
+    assert logical["users_after_schema"] > 0  # auth.users comes whole with the schema
 
 
 def test_present_is_idempotent_and_sync_catches_up(logical):
@@ -281,3 +286,11 @@ def test_table_without_replica_identity_is_refused_by_name(logical):
     finally:
         q(conn, "DROP TABLE public.logical_no_key")
         conn.close()
+
+
+def test_transaction_pooler_is_refused(logical):
+    ctx = logical["ctx"]
+    res, _ = ctx.play(ctx.sync("pooler", "present", port=6543))
+    res = res["pooler"]
+    assert res.get("failed") and "needs the direct endpoint" in res["msg"]
+    assert source_leftovers(ctx.standin) == ([], [])
