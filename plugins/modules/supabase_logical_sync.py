@@ -12,7 +12,7 @@ short_description: Keep a cutover target in step with Supabase by logical replic
 version_added: 0.2.0
 description:
   - The logical-replication mode of the cutover. The target's schema is restored first
-    (M(darkreach.dbfleet.supabase_dump) with O(darkreach.dbfleet.supabase_dump#module:data=false),
+    (M(darkreach.dbfleet.supabase_dump) with C(data=false),
     then M(darkreach.dbfleet.supabase_restore)); this module then carries the rows and
     keeps carrying them until the switch, so the write freeze lasts seconds whatever the
     size of the database.
@@ -23,7 +23,7 @@ description:
     tables whose UPDATE/DELETE logical replication cannot carry (no primary key and no
     replica identity; named in the message), a source with large objects, a source
     without C(wal_level=logical) or a free replication slot, a source role without
-    C(REPLICATION), a pooler endpoint (port 6543 or C(*.pooler.supabase.com): poolers do
+    C(REPLICATION), a pooler endpoint (port 6543 or C(*.pooler.supabase.com), as poolers do
     not carry the replication protocol; the direct endpoint is needed), and tables missing
     on the target.
   - V(synced) waits until every table has finished its initial copy and the source's
