@@ -77,6 +77,14 @@ options:
         V(1.0) leaves a wide margin).
     type: float
     default: 1.0
+  data:
+    description:
+      - Dump the application's rows. V(false) dumps its schema only (sequence values
+        included neither), for the logical-replication mode where
+        M(darkreach.dbfleet.supabase_logical_sync) carries the rows; C(auth.users) is
+        dumped whole either way.
+    type: bool
+    default: true
 '''
 
 EXAMPLES = r'''
@@ -200,6 +208,7 @@ def main():
         pg_bin_dir=dict(type='path'),
         force=dict(type='bool', default=False),
         free_space_factor=dict(type='float', default=1.0),
+        data=dict(type='bool', default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -242,7 +251,8 @@ def main():
                          **result)
 
     previous = read_manifest(p['dest'])
-    if previous and previous.get('complete') and previous.get('source') == identity and not p['force']:
+    if previous and previous.get('complete') and previous.get('source') == identity and not p['force'] \
+            and previous.get('data', True) == p['data']:
         result['dump_bytes'] = dir_size(p['dest'])
         module.exit_json(**result)
     if os.path.isdir(p['dest']) and os.listdir(p['dest']) and not previous:
@@ -253,7 +263,7 @@ def main():
         parent = os.path.dirname(parent) or '/'
     stat = os.statvfs(parent)
     free = stat.f_bavail * stat.f_frsize
-    needed = int(result['source_bytes'] * p['free_space_factor'])
+    needed = int(result['source_bytes'] * p['free_space_factor']) if p['data'] else 0
     if free < needed:
         module.fail_json(msg='too little disk for the dump: %s has %d MB free, %d MB needed '
                          '(%.1f x the %d MB of tables on the source)' % (
@@ -271,6 +281,8 @@ def main():
     argv = [pg_dump, '--format=directory', '--jobs=%d' % p['jobs'], '--no-password',
             '--file=%s' % os.path.join(p['dest'], 'app')]
     argv += ['--schema=%s' % s for s in schemas]
+    if not p['data']:
+        argv.append('--schema-only')
     rc, out, err = run_client(module, argv, env, p['login_password'])
     if rc != 0:
         module.fail_json(msg='pg_dump failed: %s' % err.strip(), **result)
@@ -284,7 +296,7 @@ def main():
     write_manifest(p['dest'], dict(
         complete=True, source=identity, server_major=major, schemas=schemas, tables=tables,
         roles=roles, extensions=extensions, auth_users=bool(p['include_auth_users'] and has_auth_users),
-        dumped_at=started, duration=result['duration'], pg_dump_major=client))
+        dumped_at=started, duration=result['duration'], pg_dump_major=client, data=p['data']))
     result['dump_bytes'] = dir_size(p['dest'])
     module.exit_json(**result)
 

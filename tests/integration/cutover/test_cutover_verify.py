@@ -2,6 +2,8 @@
 (CREATE DATABASE ... TEMPLATE), then targeted changes on the copy."""
 from __future__ import annotations
 
+import time
+
 import psycopg2
 import pytest
 
@@ -59,9 +61,17 @@ def target(pair):
     with conn.cursor() as cur:
         cur.execute("DROP DATABASE IF EXISTS verify_dst WITH (FORCE)")
         # the previous run's backends may still be exiting; a template must be unused
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = 'verify_src' AND pid <> pg_backend_pid()")
-        cur.execute("CREATE DATABASE verify_dst TEMPLATE verify_src")
+        # (terminating is asynchronous: under load a backend can outlive the call)
+        for attempt in range(60):
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = 'verify_src' AND pid <> pg_backend_pid()")
+            try:
+                cur.execute("CREATE DATABASE verify_dst TEMPLATE verify_src")
+                break
+            except psycopg2.errors.ObjectInUse:
+                if attempt == 59:
+                    raise
+                time.sleep(0.5)
     conn.close()
     dst = admin(pair, "verify_dst")
     yield dst
