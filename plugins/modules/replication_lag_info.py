@@ -12,10 +12,10 @@ short_description: Streaming replication state and lag, per replica, in bytes an
 version_added: 0.2.0
 description:
   - On a primary, reads C(pg_stat_replication) and C(pg_replication_slots) and returns one entry
-    per replica (its C(application_name), which role C(darkreach.dbfleet.streaming_replica) sets to
-    the replica's slot name): the state (C(streaming), C(catchup), ...), the lag in bytes between the
-    primary's current WAL position and what the replica replayed, the replay lag in seconds, and its
-    slot (active, WAL it holds back).
+    per replica, named by its C(application_name) (role C(darkreach.dbfleet.streaming_replica) sets it
+    to the replica's slot name). Each entry has the state (C(streaming), C(catchup), ...), the lag in
+    bytes between the primary's current WAL position and what the replica replayed, the replay lag in
+    seconds, and its slot (active, WAL it holds back).
   - On a standby, returns the standby's own view (WAL receiver status, the primary it streams from,
     bytes received but not replayed, seconds since the last replayed transaction when it is behind).
   - Fails when asked to (O(max_lag_bytes), O(max_lag_seconds), O(expected), O(min_streaming)) with a
