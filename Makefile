@@ -22,8 +22,12 @@ lab-status:
 lab-down:
 	python3 tools/lab.py down
 
+# Two test streams (pytest-xdist); tests that share a server stay in one stream
+# (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m pytest tests/quality $(PYTEST_ARGS)

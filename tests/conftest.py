@@ -20,6 +20,35 @@ import sys  # noqa: E402
 sys.path.insert(0, str(labenv.COLLECTIONS_DIR))
 
 
+# Session-scoped fixtures that start one shared container with a fixed name: every
+# test using one of them runs in the same xdist worker (group), and so does the rest
+# of its file, which may start containers of its own around it.
+SHARED_SERVERS = {
+    "timescale_server": "shared-pg", "standin": "shared-pg", "standin17": "shared-pg",
+    "redis_server": "shared-redis", "promtool": "shared-promtool", "tsl_server": "shared-tsl",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Groups for `pytest -n N --dist loadgroup` (make test): a test that uses a shared
+    server goes to that server's group, with its whole file; any other test goes with
+    its file (module-scoped containers have fixed names); each molecule scenario is a
+    unit of its own (its containers are named per scenario)."""
+    file_group: dict[str, str] = {}
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in SHARED_SERVERS:
+                file_group.setdefault(item.nodeid.split("::")[0], SHARED_SERVERS[fixture])
+                break
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if item.get_closest_marker("molecule"):
+            continue
+        group = file_group.get(path, path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "containers: starts podman containers (slow)")
     config.addinivalue_line("markers", "molecule: runs a molecule scenario (slow)")

@@ -118,7 +118,10 @@ def ensure_network(name: str, subnet: str) -> None:
             raise SetupError(f"network {name} exists with subnets {subnets}, expected {subnet}; "
                              f"remove it with `podman network rm {name}`")
         return
-    podman("network", "create", "--subnet", subnet, name)
+    created = podman("network", "create", "--subnet", subnet, name, check=False)
+    # Two test workers may create it at the same moment: the loser finds it made.
+    if created.returncode != 0 and podman("network", "exists", name, check=False).returncode:
+        raise SetupError(f"`podman network create {name}` failed: {created.stderr.strip()}")
 
 
 def container_names() -> list[str]:

@@ -32,15 +32,23 @@ class Container:
 
     def start(self, timeout: float = 60) -> "Container":
         labenv.require_image(self.image)
-        if self.network == TEST_NETWORK:
-            labenv.ensure_network(self.network, TEST_SUBNET)
         labenv.podman("rm", "-f", "--time", "0", self.name, check=False)
         labenv.APT_ARCHIVES.mkdir(parents=True, exist_ok=True)
-        labenv.podman("run", "-d", "--name", self.name, "--hostname", self.name,
-                      "--network", self.network, "--systemd", "always",
-                      "--tmpfs", "/tmp", "--tmpfs", "/run",
-                      "-v", f"{labenv.APT_ARCHIVES}:/var/cache/apt/archives",
-                      self.image, "/sbin/init")
+        for attempt in range(3):
+            # Another test worker removes the shared network when its last container
+            # goes; a run that lost that race re-creates the network and tries again.
+            if self.network == TEST_NETWORK:
+                labenv.ensure_network(self.network, TEST_SUBNET)
+            run = labenv.podman("run", "-d", "--name", self.name, "--hostname", self.name,
+                                "--network", self.network, "--systemd", "always",
+                                "--tmpfs", "/tmp", "--tmpfs", "/run",
+                                "-v", f"{labenv.APT_ARCHIVES}:/var/cache/apt/archives",
+                                self.image, "/sbin/init", check=False)
+            if run.returncode == 0:
+                break
+            labenv.podman("rm", "-f", "--time", "0", self.name, check=False)
+            if attempt == 2 or "network" not in run.stderr:
+                raise labenv.SetupError(f"podman run {self.name} failed: {run.stderr.strip()}")
         self._started = True
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

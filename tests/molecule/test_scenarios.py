@@ -27,7 +27,9 @@ RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s
 def molecule(step: str, scenario: str, docker_host: str, *extra: str,
              timeout: int = 1800) -> subprocess.CompletedProcess:
     env = labenv.podman_env({"DOCKER_HOST": docker_host, "ANSIBLE_FORCE_COLOR": "0",
-                             "PY_COLORS": "0", "MOLECULE_NO_LOG": "false"})
+                             "PY_COLORS": "0", "MOLECULE_NO_LOG": "false",
+                             # per checkout, not ~/.ansible: two checkouts never share it
+                             "ANSIBLE_HOME": str(labenv.CACHE / "ansible-home")})
     env.pop("ANSIBLE_CONFIG", None)  # molecule writes its own ansible.cfg
     cmd = [str(labenv.VENV_BIN / "molecule"), step, "-s", scenario, *extra]
     res = subprocess.run(cmd, cwd=ROOT, env=env, text=True, timeout=timeout,
