@@ -51,12 +51,13 @@ def inventory(**changes):
     return inv
 
 
-def run(tmp_path, inv) -> subprocess.CompletedProcess:
+def run(tmp_path, inv, ha: bool = True) -> subprocess.CompletedProcess:
     path = tmp_path / "inventory.yml"
     path.write_text(yaml.safe_dump(inv))
     env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"})
-    return subprocess.run([str(labenv.VENV_BIN / "ansible-playbook"), "-i", str(path), str(PLAYBOOK)],
-                          env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    extra = ["-e", "dbfleet_preflight_ha=true"] if ha else []
+    return subprocess.run([str(labenv.VENV_BIN / "ansible-playbook"), "-i", str(path), str(PLAYBOOK),
+                           *extra], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=300)
 
 
@@ -94,6 +95,15 @@ def test_impossible_inventories_are_refused_with_a_message(tmp_path, changes, me
 def test_one_etcd_member_is_accepted_when_the_inventory_says_lab(tmp_path):
     res = run(tmp_path, inventory(etcd=["pg1"], patroni_etcd_etcd_allow_single_member=True))
     assert res.returncode == 0, res.stdout[-3000:]
+
+
+def test_without_phase5_the_ha_checks_are_skipped_but_topology_is_checked(tmp_path):
+    """site.yml and the lab inventory name etcd/pgbouncer hosts before phase 5 runs."""
+    res = run(tmp_path, inventory(patroni_etcd_dcs_preset="fastest"), ha=False)
+    assert res.returncode == 0, res.stdout[-3000:]
+    res = run(tmp_path, inventory(postgres_primary=["pg1", "pg2"]), ha=False)
+    assert res.returncode != 0
+    assert "a cluster has exactly one primary" in " ".join(res.stdout.split())
 
 
 def test_an_inventory_without_ha_groups_skips_the_ha_checks(tmp_path):
