@@ -15,7 +15,7 @@ name: listen_endpoint
 short_description: The address:port a service listens on, every interface only on an opt-in
 version_added: 0.2.0
 description:
-  - Returns C(address:port) for a C(--web.listen-address) style option: O(_input) when it is
+  - Returns C(address:port) for a C(--web.listen-address) style option, O(_input) when it is
     not empty, otherwise O(default) (the host's private address,
     C(ansible_facts['default_ipv4']['address'])). An IPv6 address is put in brackets.
   - An address that means every interface (C(0.0.0.0), C(::), C([::]), C(*), or none at all)
