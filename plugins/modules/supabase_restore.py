@@ -101,7 +101,7 @@ extensions_missing:
 skipped_entries:
   description:
     - Dump entries left out on purpose, each with the reason.
-    - Not called C(skipped): Ansible reads a result key of that name as "the task was skipped".
+    - Not called C(skipped), since Ansible reads a result key of that name as "the task was skipped".
   returned: always
   type: list
   elements: dict
