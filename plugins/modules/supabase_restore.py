@@ -22,7 +22,7 @@ description:
     PostgREST request settings, the C(extensions) schema with the extensions the source
     has (where the target offers them), and a database search_path that finds them."
   - "Platform-owned entries of the dump are handled on purpose and listed in
-    RV(skipped): event triggers, the C(supabase_realtime) publication and its tables,
+    RV(skipped_entries): event triggers, the C(supabase_realtime) publication and its tables,
     default privileges of reserved roles, the C(public) schema's own entry."
   - Every restored object is owned by the restoring role (C(--no-owner)), as the
     application's objects are owned by C(postgres) on Supabase.
@@ -98,8 +98,10 @@ extensions_missing:
   returned: always
   type: list
   elements: str
-skipped:
-  description: Dump entries left out on purpose, each with the reason.
+skipped_entries:
+  description:
+    - Dump entries left out on purpose, each with the reason.
+    - Not called C(skipped), since Ansible reads a result key of that name as "the task was skipped".
   returned: always
   type: list
   elements: dict
@@ -248,7 +250,7 @@ def main():
     if not manifest or not manifest.get('complete'):
         module.fail_json(msg='%s holds no complete supabase_dump (dbfleet_manifest.json missing '
                          'or incomplete)' % p['src'])
-    result = dict(changed=False, restored=False, prepared=[], placeholders=[], skipped=[],
+    result = dict(changed=False, restored=False, prepared=[], placeholders=[], skipped_entries=[],
                   extensions_missing=[], duration=0.0, tables=len(manifest['tables']))
 
     conn = connect(module, what='target database')
@@ -339,7 +341,7 @@ def main():
     if listing_rc != 0:
         module.fail_json(msg='pg_restore --list failed: %s' % err.strip(), **result)
     kept, skipped = filter_toc(listing)
-    result['skipped'] = skipped
+    result['skipped_entries'] = skipped
     if module.check_mode:
         module.exit_json(**result)
 

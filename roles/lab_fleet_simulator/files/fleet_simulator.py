@@ -413,7 +413,11 @@ class Simulator:
         last_reclaim = 0.0
         while not self.stop.is_set():
             def refill(cur):
-                cur.execute("SELECT count(*) FROM public.work_blocks WHERE status = 'available'")
+                # Blocks a node can claim (claim_work_block()'s condition): available blocks
+                # of paused or finished jobs would otherwise stop the refill for good.
+                cur.execute("SELECT count(*) FROM public.work_blocks AS wb "
+                            "JOIN public.search_jobs AS j ON j.id = wb.search_job_id "
+                            "WHERE wb.status = 'available' AND j.status IN ('pending', 'running')")
                 if cur.fetchone()[0] >= len(self.workers) * 5:
                     return None
                 blocks = max(50, len(self.workers) * 20)
