@@ -18,7 +18,10 @@ ROLES = sorted(p.parent.parent.name for p in ROOT.glob("roles/*/defaults/main.ym
 
 def run(*cmd: str) -> subprocess.CompletedProcess:
     res = subprocess.run([str(labenv.VENV_BIN / cmd[0]), *cmd[1:]], cwd=ROOT,
-                         env=labenv.podman_env({"NO_COLOR": "1"}), text=True,
+                         env=labenv.podman_env({"NO_COLOR": "1",
+                                                # ansible-lint installs the collection under
+                                                # ANSIBLE_HOME: per checkout, not ~/.ansible
+                                                "ANSIBLE_HOME": str(labenv.CACHE / "ansible-home")}), text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
     print(res.stdout[-15000:])
     return res
