@@ -159,6 +159,19 @@ def default_name(table, channel):
     return ('%s_notify_%s' % (table, channel))[:MAX_IDENTIFIER_LENGTH]
 
 
+def sql_text(template, *parts):
+    """``template`` with psycopg2 sql parts in place of {} (a Composed)."""
+    return sql.SQL(template).format(*parts)
+
+
+def dollar_quote(body):
+    tag = '$dbfleet$'
+    if tag in body:  # cannot happen with validated identifiers; refuse rather than mis-quote
+        raise DbfleetPostgresError('function body contains %s' % tag)
+    return sql.SQL(tag + body + tag)
+
+
+
 def main():
     argument_spec = postgres_common_argument_spec()
     argument_spec.update(
@@ -173,9 +186,9 @@ def main():
     p = module.params
     try:
         schema, table = split_qualified_name(p['table'], what='table')
-        channel = p['channel']
-        if not channel or not channel.islower() or validate_identifier(channel, 'channel') != channel:
-            raise DbfleetPostgresError('channel %r must be a lowercase identifier' % channel)
+        channel = validate_identifier(p['channel'], 'channel')
+        if not channel.islower():
+            raise DbfleetPostgresError('channel "%s" must be lowercase (LISTEN folds it)' % channel)
         name = validate_identifier(p['name'] or default_name(table, channel), 'name')
         columns = [validate_identifier(c, 'column') for c in p['columns']]
         if not columns:
@@ -205,9 +218,10 @@ def main():
                               "FROM pg_trigger WHERE tgrelid = %s AND tgname = %s AND NOT tgisinternal",
                         (rel[0], name))
         fn_sql = qualified(schema, name)
+        table_sql = qualified(schema, table)
         if p['state'] == 'absent':
             if trg:
-                run.execute(sql_text('DROP TRIGGER {} ON {}', ident(name), qualified(schema, table)))
+                run.execute(sql_text('DROP TRIGGER {} ON {}', ident(name), table_sql))
             if fn:
                 run.execute(sql_text('DROP FUNCTION {}()', fn_sql))
         else:
@@ -224,9 +238,9 @@ def main():
             want = (trigger_type(events), 'O', 0, '', True)
             if trg is None or fn is None or trg[0] != fn[0] or tuple(trg[1:]) != want:
                 if trg is not None:
-                    run.execute(sql_text('DROP TRIGGER {} ON {}', ident(name), qualified(schema, table)))
+                    run.execute(sql_text('DROP TRIGGER {} ON {}', ident(name), table_sql))
                 run.execute(sql_text('CREATE TRIGGER {} AFTER %s ON {} FOR EACH ROW EXECUTE FUNCTION {}()'
-                                     % ' OR '.join(events), ident(name), qualified(schema, table), fn_sql))
+                                     % ' OR '.join(events), ident(name), table_sql, fn_sql))
         result['queries'] = run.queries
         result['changed'] = bool(run.queries)
         if module.check_mode:
@@ -240,18 +254,6 @@ def main():
     finally:
         conn.close()
     module.exit_json(**result)
-
-
-def sql_text(template, *parts):
-    """``template`` with psycopg2 sql parts in place of {} (a Composed)."""
-    return sql.SQL(template).format(*parts)
-
-
-def dollar_quote(body):
-    tag = '$dbfleet$'
-    if tag in body:  # cannot happen with validated identifiers; refuse rather than mis-quote
-        raise DbfleetPostgresError('function body contains %s' % tag)
-    return sql.SQL(tag + body + tag)
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -51,14 +52,14 @@ def inventory(**changes):
     return inv
 
 
-def run(tmp_path, inv, ha: bool = True) -> subprocess.CompletedProcess:
+def run(tmp_path, inv, ha: bool = True, playbook: Path = PLAYBOOK) -> subprocess.CompletedProcess:
     path = tmp_path / "inventory.yml"
     path.write_text(yaml.safe_dump(inv))
     env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"})
     extra = ["-e", "dbfleet_preflight_ha=true"] if ha else []
-    return subprocess.run([str(labenv.VENV_BIN / "ansible-playbook"), "-i", str(path), str(PLAYBOOK),
-                           *extra], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=300)
+    return subprocess.run([str(labenv.VENV_BIN / "ansible-playbook"), "-i", str(path), str(playbook),
+                           *extra], env=env, text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=300)
 
 
 def test_a_good_ha_inventory_passes_without_connecting(tmp_path):
@@ -118,12 +119,8 @@ def test_an_inventory_without_ha_groups_skips_the_ha_checks(tmp_path):
 def test_phase5_stops_in_preflight_before_touching_a_host(tmp_path):
     """The whole phase5.yml with two primaries: it fails in preflight, and no play after it
     starts (they would have to connect, and the hosts are unreachable)."""
-    path = tmp_path / "inventory.yml"
-    path.write_text(yaml.safe_dump(inventory(postgres_primary=["pg1", "pg2"])))
-    env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"})
-    res = subprocess.run([str(labenv.VENV_BIN / "ansible-playbook"), "-i", str(path),
-                          str(labenv.ROOT / "playbooks" / "phase5.yml")], env=env, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    res = run(tmp_path, inventory(postgres_primary=["pg1", "pg2"]), ha=False,
+              playbook=labenv.ROOT / "playbooks" / "phase5.yml")
     assert res.returncode != 0
     assert "a cluster has exactly one primary" in " ".join(res.stdout.split())
     assert "Phase 5 - etcd and Patroni" not in res.stdout
