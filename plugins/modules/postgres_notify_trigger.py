@@ -171,7 +171,6 @@ def dollar_quote(body):
     return sql.SQL(tag + body + tag)
 
 
-
 def main():
     argument_spec = postgres_common_argument_spec()
     argument_spec.update(
