@@ -29,8 +29,6 @@ NOT_TEMPLATES = {
                          "(restore_drill_confirm_wipe); its checks are a play on localhost, not "
                          "the launch-variables play a survey is validated against, so it is run "
                          "from a terminal for now",
-    "phase5.yml": "in progress (issue 8): its molecule scenario has not passed idempotence yet, "
-                  "so it is not offered to AWX / Semaphore users",
 }
 SPEC_TYPES = {"integer": "int", "float": "float", "text": "str", "textarea": "str",
               "password": "str", "multiselect": "list"}
