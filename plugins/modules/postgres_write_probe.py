@@ -19,7 +19,7 @@ description:
     for the server to answer, and reports the acknowledged writes that are missing
     (RV(lost)) and the longest time without an acknowledged write (RV(longest_pause_s)), the
     pause a client of the application would have seen.
-  - Run it with C(async) and C(poll: 0) beside the operation, then collect it with
+  - Run it with C(async) (and C(poll) set to 0) beside the operation, then collect it with
     M(ansible.builtin.async_status). Point it at the endpoint the application uses
     (PgBouncer), so the measured pause is the application's.
   - It creates O(table) (C(id bigserial), C(label), C(at)) if it is missing and leaves the
