@@ -55,11 +55,6 @@ def check_spans(interval_text, interval_seconds, interval_months, retention_text
     return True
 
 
-def name_suffix_format(interval_seconds):
-    """The to_char() format of a partition name's suffix (pure; the SQL uses the same rule)."""
-    return 'YYYYMMDD' if interval_seconds % 86400 == 0 else 'YYYYMMDD"_"HH24MI'
-
-
 def maintenance_sql(schema):
     """(statement, ...) that install the maintenance functions in ``schema`` (validated).
 

@@ -82,7 +82,14 @@ def coordinator(standin17):
               f"rm -f {' '.join(f'/etc/systemd/system/{u}.timer /etc/systemd/system/{u}.service' for u in UNITS)} "
               f"/etc/dbfleet/phase1-source.env; systemctl daemon-reload; "
               "if [ -e /root/.p1-env-backup ]; then mv /root/.p1-env-backup /opt/darkreach/.env; "
-              "else rm -f /opt/darkreach/.env; fi", check=False)
+              "else rm -f /opt/darkreach/.env; fi; userdel dbfleet-jobs", check=False)
+
+
+def run_job(standin, unit):
+    """Start a timer's service once and wait for it (the journal in the message if it fails)."""
+    res = standin.container.run(f"systemctl start {unit}.service", check=False)
+    assert res.returncode == 0, standin.container.run(
+        f"journalctl -u {unit}.service --no-pager -n 30", check=False).stdout
 
 
 def phase1(standin, tmp_path, db, *extra, retention=KEEP_ALL):
@@ -202,11 +209,11 @@ def test_phase1_views_partitions_schedule(coordinator, tmp_path):
                            "VALUES ('factorial', 'dbfleet-phase1-test!+1', 4242)")
         total = before_rpc["SELECT public.get_stats()"][0][0]["total_primes"]
         assert query(standin, db, "SELECT public.get_stats()")[0][0]["total_primes"] == total
-        standin.container.run("systemctl start dbfleet-dashboard-refresh.service")
+        run_job(standin, "dbfleet-dashboard-refresh")
         assert query(standin, db, "SELECT public.get_stats()")[0][0]["total_primes"] == total + 1
         # ...and the partition maintenance drops what is past a shorter retention.
         query(standin, db, "UPDATE dbfleet.partition_config SET retention = '8 weeks'")
-        standin.container.run("systemctl start dbfleet-partition-maintenance.service")
+        run_job(standin, "dbfleet-partition-maintenance")
         kept = partitions(standin, db)
         assert kept and all(p[1].year >= 2026 for p in kept), kept
         assert query(standin, db, "SELECT count(*) FROM public.metric_samples "
