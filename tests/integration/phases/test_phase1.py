@@ -24,7 +24,7 @@ SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
   SELECT 'rel:' || n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' || coalesce(c.relacl::text, '')
          || ':' || c.relrowsecurity::text
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname !~ '^pg_(toast_)?temp_'
   UNION ALL
   SELECT 'fn:' || n.nspname || '.' || p.proname || ':' || md5(p.prosrc) || coalesce(p.proacl::text, '')
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -33,6 +33,7 @@ SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
   SELECT 'policy:' || polrelid::regclass::text || '.' || polname FROM pg_policy
   UNION ALL
   SELECT 'ns:' || nspname || coalesce(obj_description(oid, 'pg_namespace'), '') FROM pg_namespace
+   WHERE nspname !~ '^pg_(toast_)?temp_'  -- left behind by any session's temporary table (REFRESH ... CONCURRENTLY)
 ) AS s(x)"""
 
 ROWS = ("SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY t.id)) "
