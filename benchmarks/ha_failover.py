@@ -198,8 +198,9 @@ def pgbench(host: str, port: int, clients: int, seconds: int) -> str:
     tps = re.search(r"^tps = ([\d.]+)", res.stdout, re.M)
     if res.returncode == 0 and tps:
         return f"{float(tps.group(1)):.0f}"
-    reason = re.search(r"(too many clients|no more connections allowed|[^\n]*FATAL:[^\n]*)", res.stdout)
-    return "refused: " + (reason.group(1).strip()[:40] if reason else f"exit {res.returncode}")
+    # pgbench's last error line names the reason (too many clients, no more connections, ...)
+    errors = [line for line in res.stdout.splitlines() if "error" in line.lower() or "FATAL" in line]
+    return f"failed (exit {res.returncode}): " + (errors[-1].strip()[-60:] if errors else "no error line")
 
 
 def main() -> None:
@@ -279,9 +280,9 @@ def main() -> None:
         print(f"{len(switchovers):<8}{summary(pauses):>24}{statistics.median([r['wall'] for r in switchovers]) if switchovers else 0:>16.1f}"
               f"{sum(int(r['lost']) for r in switchovers):>6}{sum(int(r['errors']) for r in switchovers):>15}")
         print(f"\npgbench TPC-B-like, scale 10, {args.seconds} s per run (TPS; pgbench on the host)")
-        print(f"{'clients':>8}{'direct (max_connections 100)':>34}{'PgBouncer (pool 20)':>24}")
+        print(f"{'clients':>8}  {'direct (max_connections 100)':<40}{'PgBouncer (pool 20)'}")
         for clients, direct, pooled in bench:
-            print(f"{clients:>8}{direct:>34}{pooled:>24}")
+            print(f"{clients:>8}  {direct:<40}{pooled}")
         print(f"\nDeploy: phase5.yml {deploy_s:.0f} s on bare containers; re-run {rerun_s:.0f} s, changed={rerun_changed}")
     finally:
         if not args.keep:
