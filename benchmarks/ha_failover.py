@@ -29,7 +29,6 @@ import json
 import os
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 import labenv  # noqa: E402
 from tests.helpers.containers import Container  # noqa: E402
+from benchmarks.replica_lag import pgbench_path  # noqa: E402
 
 NETWORK = "dbfleet-t-ha-bench"
 SUBNET = "198.18.42.0/24"
@@ -98,42 +98,18 @@ SWITCHOVER_PLAY = """
 - hosts: pgbouncer
   gather_facts: false
   tasks:
-    - darkreach.dbfleet.postgres_write_probe:
-        login_host: 127.0.0.1
-        login_port: 6432
-        login_user: darkreach
-        login_password: "{{ dbfleet_app_password }}"
-        login_db: darkreach
-        ssl_mode: disable
-        connect_timeout: 2
-        label: switchover-bench
-        duration: 300
-        stop_file: /run/dbfleet-bench-probe.stop
-      async: 600
-      poll: 0
-      register: probe_job
-    - ansible.builtin.wait_for:
-        timeout: 3
+    - ansible.builtin.include_tasks: %(root)s/playbooks/tasks/write_probe_start.yml
+      vars: {write_probe_label: switchover-bench, write_probe_stop_file: /run/dbfleet-bench-probe.stop}
 - ansible.builtin.import_playbook: %(root)s/playbooks/switchover.yml
 - hosts: pgbouncer
   gather_facts: false
   tasks:
-    - ansible.builtin.wait_for:
-        timeout: 3
-    - ansible.builtin.file:
-        path: /run/dbfleet-bench-probe.stop
-        state: touch
-        mode: "0644"
-    - ansible.builtin.async_status:
-        jid: "{{ probe_job.ansible_job_id }}"
-      register: probe
-      retries: 120
-      delay: 1
-      until: probe.finished
+    - ansible.builtin.include_tasks: %(root)s/playbooks/tasks/write_probe_collect.yml
+      vars: {write_probe_stop_file: /run/dbfleet-bench-probe.stop}
     - ansible.builtin.set_stats:
         data:
-          switchover_probe: {pause: "{{ probe.longest_pause_s }}", lost: "{{ probe.lost }}",
-                             acknowledged: "{{ probe.acknowledged }}", errors: "{{ probe.errors }}"}
+          switchover_probe: {pause: "{{ dbfleet_write_probe.longest_pause_s }}", lost: "{{ dbfleet_write_probe.lost }}",
+                             acknowledged: "{{ dbfleet_write_probe.acknowledged }}", errors: "{{ dbfleet_write_probe.errors }}"}
 """
 
 
@@ -171,17 +147,6 @@ def summary(values: list[float]) -> str:
     if not values:
         return f"{'-':>8}{'-':>8}{'-':>8}"
     return f"{min(values):>8.1f}{statistics.median(values):>8.1f}{max(values):>8.1f}"
-
-
-def pgbench_path() -> str:
-    found = shutil.which("pgbench")
-    if found:
-        return found
-    for version in ("17", "16", "15"):
-        path = f"/usr/lib/postgresql/{version}/bin/pgbench"
-        if os.path.exists(path):
-            return path
-    sys.exit("pgbench not found (apt-get install postgresql-client)")
 
 
 def raise_fd_limit() -> None:
