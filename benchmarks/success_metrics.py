@@ -391,10 +391,31 @@ class Sampler(threading.Thread):
                 f"of max_connections {self.max_connections}")
 
 
+def settle(server_dsn: str, seconds: float = 90) -> None:
+    """Wait until the server has room again after a ramp step that filled it (its client
+    backends under half of max_connections), then for PgBouncer's server_login_retry (15 s),
+    which otherwise answers every new client with the cached "too many clients"."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            busy = scalar(server_dsn, "SELECT count(*) FILTER (WHERE backend_type = 'client backend') "
+                                      "< current_setting('max_connections')::int / 2 FROM pg_stat_activity")
+            if busy:
+                break
+        except psycopg2.Error:
+            pass
+        time.sleep(2)
+    time.sleep(16)
+
+
 def dashboard_pages(dsn: str, stop: threading.Event, out: dict) -> None:
     """Page loads until ``stop``; per-page and per-query times in ms into ``out``."""
-    conn = connect(dsn)
     pages, per = [], {name: [] for name, _ in DASHBOARD}
+    try:
+        conn = connect(dsn)
+    except psycopg2.Error as exc:
+        out["error"], out["pages"], out["per"] = str(exc).strip(), pages, per
+        return
     try:
         with conn.cursor() as cur:
             while not stop.is_set():
@@ -452,6 +473,7 @@ def measure_stage(key: str, dsn: str, redis_url: str | None, sampler: Sampler, q
     """The five metrics of one stage."""
     title = STAGES[key]
     print(f"\n== {title}", flush=True)
+    settle(sampler.server_dsn)
     cells = {}
     # 50 nodes: writes/s, utilisation and the dashboard, at the same time
     dash: dict = {}
@@ -497,6 +519,7 @@ def measure_stage(key: str, dsn: str, redis_url: str | None, sampler: Sampler, q
         print(f"    ramp {steps[-1]}", flush=True)
         if not ok:
             failed = True
+            settle(sampler.server_dsn)
             break
         best = n
         n *= 2
