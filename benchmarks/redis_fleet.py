@@ -85,11 +85,14 @@ def run_size(client: redis.Redis, nodes: int, reads: int, interval: float, count
                 pg_hb_per_s=nodes / interval)
 
 
-def simulate(pg_dsn: str, redis_url: str | None, nodes: int, seconds: float) -> dict:
-    """Run the fleet simulator for ``seconds``; return its final state."""
+def simulate(pg_dsn: str, redis_url: str | None, nodes: int, seconds: float,
+             extra_env: dict | None = None) -> dict:
+    """Run the fleet simulator for ``seconds``; return its final state. ``extra_env``: more
+    keys of its env file (e.g. DB_MAX_CONNECTIONS)."""
     with tempfile.TemporaryDirectory() as tmp:
         env_file = Path(tmp) / "env"
         lines = [f"DATABASE_URL='{pg_dsn}'"] + ([f"REDIS_URL='{redis_url}'"] if redis_url else [])
+        lines += [f"{k}='{v}'" for k, v in (extra_env or {}).items()]
         env_file.write_text("\n".join(lines) + "\n")
         state = Path(tmp) / "state.json"
         mode = "redis" if redis_url else "pg"

@@ -3,8 +3,9 @@
   python3 tools/lab.py up       create/start the containers, then run the lab playbooks
   python3 tools/lab.py hosts    create/start the containers only
   python3 tools/lab.py status   list the lab containers with their addresses, then the
-                                Patroni leader, replicas and lag, PgBouncer's pools and the
-                                last backup (each where that part of the lab runs)
+                                Patroni leader, replicas and lag, PgBouncer's pools, Redis's
+                                keys, the leader's hypertables and aggregates and the last
+                                backup (each where that part of the lab runs)
   python3 tools/lab.py down     remove the lab containers and network
 
 Containers are named after their inventory host, labelled `dbfleet.lab=1`, and live on
@@ -114,6 +115,10 @@ def status() -> None:
         leader = patroni_status([h for h in group_hosts(data, "postgres") if h in running])
         primary = leader or next(iter(group_hosts(data, "postgres_primary")), "")
         pgbouncer_status([h for h in group_hosts(data, "pgbouncer") if h in running])
+        hostvars = data.get("_meta", {}).get("hostvars", {})
+        redis_status([h for h in group_hosts(data, "redis") if h in running], hostvars)
+        timescale_status(primary if primary in running else "",
+                         str(hostvars.get(primary, {}).get("dbfleet_app_db", "postgres")))
         backup_status(primary if primary in running else "")
     print("\nReach a host:  podman exec -it <host> bash   (CONTAINERS_CONF=tools/containers.conf)")
     print("Run a playbook: .venv/bin/ansible-playbook playbooks/<phase>.yml   "
@@ -121,16 +126,21 @@ def status() -> None:
 
 
 # Reads inside the containers (podman exec): Patroni's REST API (on the container's loopback)
-# and the PgBouncer exporter (on its lab address); pgBackRest's info runs as postgres.
-# No password is read.
+# and the PgBouncer exporter (on its lab address); psql (hypertables, aggregates) and
+# pgBackRest's info run as the OS user postgres. The only password read is the Redis
+# monitor user's, from the inventory; it reaches redis-cli through the environment
+# (REDISCLI_AUTH, handed over by `podman exec -e NAME`), never a command line or the output.
 HTTP_GET = ("import sys, urllib.request; "
             "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())")
 
 
-def in_container(host: str, *cmd: str) -> str | None:
-    """stdout of a command in a lab container, or None when it fails or hangs."""
+def in_container(host: str, *cmd: str, env: dict | None = None, timeout: float = 30) -> str | None:
+    """stdout of a command in a lab container, or None when it fails or hangs. ``env``:
+    variables for the command, passed by name (`podman exec -e NAME`) so that their values
+    stay off every command line."""
+    names = [arg for key in (env or {}) for arg in ("-e", key)]
     try:
-        res = labenv.podman("exec", host, *cmd, check=False, timeout=30)
+        res = labenv.podman("exec", *names, host, *cmd, check=False, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return None
     return res.stdout if res.returncode == 0 else None
@@ -206,6 +216,224 @@ def pgbouncer_status(hosts: list[str]) -> None:
         for (db, user), p in sorted(pool_rows(metrics).items()):
             print(f"  {db:<16} {user:<16} {p.get('cl_active', ''):>9} {p.get('cl_waiting', ''):>10} "
                   f"{p.get('sv_active', ''):>9} {p.get('sv_idle', ''):>7}")
+
+
+def redis_keyspace(info: str) -> dict[int, dict[str, int]]:
+    """db number -> {keys, expires} from the `# Keyspace` section of Redis's INFO."""
+    dbs: dict[int, dict[str, int]] = {}
+    for line in info.splitlines():
+        name, _, fields = line.strip().partition(":")
+        if not name.startswith("db") or not name[2:].isdigit() or "=" not in fields:
+            continue
+        values = dict(f.split("=", 1) for f in fields.split(",") if "=" in f)
+        dbs[int(name[2:])] = {k: int(values.get(k, 0)) for k in ("keys", "expires")}
+    return dbs
+
+
+def key_prefix(key: str) -> str:
+    """A key's family: its first segment with the id after it as `*` (worker:n-1 -> worker:*,
+    worker:n-1:cmd -> worker:*:cmd); a key without `:` stands for itself."""
+    parts = key.split(":")
+    if len(parts) == 1:
+        return key
+    return ":".join([parts[0], "*", *parts[2:]])
+
+
+def key_prefix_counts(keys: list[str]) -> list[tuple[str, int]]:
+    """(family, count) of `redis-cli --scan` output, largest first."""
+    counts: dict[str, int] = {}
+    for key in keys:
+        if key:
+            counts[key_prefix(key)] = counts.get(key_prefix(key), 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+REDIS_SCAN_LIMIT = 100_000  # above it only the key count is shown
+
+
+def redis_status(hosts: list[str], hostvars: dict) -> None:
+    for host in hosts:
+        hv = hostvars.get(host, {})
+        user = str(hv.get("redis_sidecar_monitor_user", "monitor"))
+        password = str(hv.get("redis_sidecar_monitor_password", ""))
+        if not password or "{{" in password or "$ANSIBLE_VAULT" in password:
+            print(f"\nRedis on {host}: the inventory gives no plain redis_sidecar_monitor_password "
+                  "to read the keys with")
+            continue
+        cli = ("redis-cli", "--no-auth-warning", "--user", user, "-h", "127.0.0.1",
+               "-p", str(hv.get("redis_sidecar_port", 6379)))
+        env = {"REDISCLI_AUTH": password}
+        info = in_container(host, *cli, "info", "keyspace", env=env)
+        if info is None or "# Keyspace" not in info:
+            print(f"\nRedis on {host}: redis-cli as {user} gets no answer "
+                  "(playbooks/phase2.yml sets Redis up)")
+            continue
+        dbs = redis_keyspace(info)
+        print(f"\nRedis keys on {host} (redis-cli as {user}):")
+        if not dbs:
+            print("  no keys")
+        for db, counts in sorted(dbs.items()):
+            print(f"  db{db}: {counts['keys']} keys, {counts['expires']} with a TTL")
+            if counts["keys"] > REDIS_SCAN_LIMIT:
+                continue
+            keys = in_container(host, *cli, "-n", str(db), "--scan", "--count", "1000", env=env)
+            for family, n in key_prefix_counts((keys or "").splitlines()):
+                print(f"    {family:<28} {n:>8}")
+
+
+# One JSON document about the hypertables and the aggregates (continuous aggregates, and
+# materialized views: what an aggregate is under the Apache-licensed build) of a database;
+# the refresh of a materialized view is the pg_cron job that names it (read only when
+# pg_cron lives in this database). `newest` is the column whose newest value is reported.
+TS_PROBE = ("SELECT json_build_object('timescaledb', (SELECT extversion FROM pg_extension "
+            "WHERE extname = 'timescaledb'), 'license', current_setting('timescaledb.license', true), "
+            "'cron', to_regclass('cron.job') IS NOT NULL)")
+TS_QUERY = """
+WITH aggs AS (
+  SELECT c.oid, n.nspname, c.relname, ca.materialization_hypertable_schema AS mat_schema,
+         ca.materialization_hypertable_name AS mat_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN timescaledb_information.continuous_aggregates ca
+           ON ca.view_schema = n.nspname AND ca.view_name = c.relname
+   WHERE (c.relkind = 'm' OR ca.view_name IS NOT NULL)
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_timescaledb_internal'))
+SELECT json_build_object(
+  'hypertables', (SELECT coalesce(json_agg(json_build_object(
+      'name', format('%I.%I', h.hypertable_schema, h.hypertable_name),
+      'chunks', h.num_chunks,
+      'compressed_chunks', (SELECT count(*) FROM timescaledb_information.chunks k
+                             WHERE k.hypertable_schema = h.hypertable_schema
+                               AND k.hypertable_name = h.hypertable_name AND k.is_compressed),
+      'bytes', hypertable_size(format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass),
+      'compression', h.compression_enabled)
+      ORDER BY h.hypertable_schema, h.hypertable_name), '[]')
+    FROM timescaledb_information.hypertables h
+   WHERE h.hypertable_schema <> '_timescaledb_internal'),
+  'aggregates', (SELECT coalesce(json_agg(json_build_object(
+      'name', format('%I.%I', a.nspname, a.relname),
+      'kind', CASE WHEN a.mat_name IS NULL THEN 'materialized view' ELSE 'continuous aggregate' END,
+      'newest', (SELECT t.attname FROM pg_attribute t WHERE t.attrelid = a.oid AND t.attnum > 0
+                  AND NOT t.attisdropped
+                  AND t.atttypid IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype)
+                  ORDER BY t.attnum LIMIT 1),
+      'refresh', CASE WHEN a.mat_name IS NOT NULL THEN
+        (SELECT json_build_object('method', 'policy', 'schedule', j.schedule_interval::text,
+                                  'last', s.last_successful_finish, 'status', s.last_run_status)
+           FROM timescaledb_information.jobs j
+           LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+          WHERE j.proc_name = 'policy_refresh_continuous_aggregate'
+            AND j.hypertable_schema = a.mat_schema AND j.hypertable_name = a.mat_name LIMIT 1)
+      /*CRON*/ END)
+      ORDER BY a.nspname, a.relname), '[]') FROM aggs a))
+"""
+TS_CRON = """ELSE
+        (SELECT json_build_object('method', 'pg_cron', 'schedule', j.schedule,
+                  'last', (SELECT max(d.end_time) FROM cron.job_run_details d
+                            WHERE d.jobid = j.jobid AND d.status = 'succeeded'),
+                  'status', (SELECT d.status FROM cron.job_run_details d WHERE d.jobid = j.jobid
+                              ORDER BY d.runid DESC LIMIT 1))
+           FROM cron.job j
+          WHERE j.jobname = 'dbfleet_refresh:' || current_database() || '.' || a.nspname || '.' || a.relname
+             OR position(format('%I.%I', a.nspname, a.relname) IN j.command) > 0
+          ORDER BY j.jobid LIMIT 1)
+     """
+
+
+def ts_query(cron: bool) -> str:
+    return TS_QUERY.replace("/*CRON*/", TS_CRON if cron else "")
+
+
+def newest_query(aggregates: list[dict]) -> str:
+    """One query for the newest value of each aggregate's time column, as JSON."""
+    parts = [f"SELECT {quote_literal(a['name'])} AS name, max({quote_ident(a['newest'])})::text AS v "
+             f"FROM {a['name']}" for a in aggregates if a.get("newest")]
+    if not parts:
+        return ""
+    return f"SELECT json_object_agg(name, v) FROM ({' UNION ALL '.join(parts)}) AS s"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def size_text(n: int | float | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def time_text(ts: str | None) -> str:
+    """PostgreSQL's JSON timestamp (2026-12-07T09:01:02.123+00:00) as minutes in UTC."""
+    if not ts:
+        return ""
+    return ts.replace("T", " ")[:16] + (" UTC" if ts.endswith(("+00:00", "+00")) else "")
+
+
+def hypertable_rows(doc: dict, license_: str) -> list[tuple[str, str, str, str]]:
+    """(hypertable, chunks, size, compression) rows of the TS_QUERY document."""
+    rows = []
+    for h in doc.get("hypertables", []):
+        if license_ == "apache":
+            comp = "unavailable (Apache-licensed build)"
+        elif h.get("compression"):
+            comp = f"on, {h.get('compressed_chunks', 0)}/{h.get('chunks', 0)} chunks compressed"
+        else:
+            comp = "off"
+        rows.append((h["name"], str(h.get("chunks", "")), size_text(h.get("bytes")), comp))
+    return rows
+
+
+def aggregate_rows(doc: dict, newest: dict) -> list[tuple[str, str, str, str, str]]:
+    """(aggregate, kind, refresh, last refresh, newest bucket) rows of the TS_QUERY document
+    and the newest_query() answer."""
+    rows = []
+    for a in doc.get("aggregates", []):
+        r = a.get("refresh") or {}
+        how = f"{r['method']} every {r.get('schedule')}" if r.get("method") == "policy" else \
+            f"pg_cron '{r.get('schedule')}'" if r.get("method") == "pg_cron" else "no schedule"
+        last = time_text(r.get("last")) or ("not yet" if r else "")
+        if r.get("status") and r.get("status") not in ("succeeded", "Success"):
+            last = f"{last} (last run: {r['status']})".strip()
+        rows.append((a["name"], a.get("kind", ""), how, last, time_text((newest or {}).get(a["name"]))))
+    return rows
+
+
+def psql_json(host: str, db: str, query: str):
+    out = in_container(host, "runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-A", "-t",
+                       "-v", "ON_ERROR_STOP=1", "-d", db, "-c", query)
+    return json.loads(out) if out and out.strip() else None
+
+
+def timescale_status(leader: str, db: str) -> None:
+    if not leader:
+        return
+    probe = psql_json(leader, db, TS_PROBE)
+    if probe is None:
+        print(f"\nTimescaleDB: psql on {leader} does not answer")
+        return
+    if not probe.get("timescaledb"):
+        print(f"\nTimescaleDB: not installed in database {db} on {leader} (playbooks/phase3.yml)")
+        return
+    doc = psql_json(leader, db, ts_query(bool(probe.get("cron")))) or {}
+    nq = newest_query(doc.get("aggregates", []))
+    newest = psql_json(leader, db, nq) if nq else {}
+    license_ = probe.get("license") or "?"
+    print(f"\nHypertables in {db} on {leader} (TimescaleDB {probe['timescaledb']}, {license_} licence):")
+    print(f"  {'hypertable':<26} {'chunks':>6} {'size':>10}  compression")
+    for row in hypertable_rows(doc, license_) or [("none", "", "", "")]:
+        print(f"  {row[0]:<26} {row[1]:>6} {row[2]:>10}  {row[3]}")
+    print(f"\nAggregates in {db} on {leader}:")
+    print(f"  {'aggregate':<34} {'kind':<20} {'refresh':<22} {'last refresh':<22} newest bucket")
+    for row in aggregate_rows(doc, newest or {}) or [("none", "", "", "", "")]:
+        print(f"  {row[0]:<34} {row[1]:<20} {row[2]:<22} {row[3]:<22} {row[4]}")
 
 
 def last_backups(info: list) -> list[str]:

@@ -89,9 +89,11 @@ def podman_path() -> str:
 
 
 def podman(*args: str, check: bool = True, capture: bool = True,
-           timeout: float | None = None) -> subprocess.CompletedProcess:
+           timeout: float | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run podman; ``env`` adds variables to podman's own environment (where `exec -e NAME`
+    takes a value from without putting it on a command line)."""
     cmd = [podman_path(), *args]
-    result = subprocess.run(cmd, env=podman_env(), text=True, timeout=timeout,
+    result = subprocess.run(cmd, env=podman_env(env), text=True, timeout=timeout,
                             stdout=subprocess.PIPE if capture else None,
                             stderr=subprocess.PIPE if capture else None)
     if check and result.returncode != 0:
