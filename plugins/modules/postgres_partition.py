@@ -306,10 +306,11 @@ def rebuild(conn, run, schema, table, column, info, mschema, check_mode):
                          "FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid "
                          "WHERE c.conrelid = %s AND c.contype = 'p'", (oid,))
     # A partitioned table's indexes read "ON ONLY <table>"; the rebuilt table's are ordinary.
-    index_defs = [ON_ONLY.sub(' ON ', r[0], count=1) for r in fetch_all(conn, "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                                                "WHERE i.indrelid = %s AND NOT i.indisprimary "
-                                                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-                                                "ORDER BY i.indexrelid", (oid,))]
+    index_defs = [ON_ONLY.sub(' ON ', r[0], count=1)
+                  for r in fetch_all(conn, "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                                           "WHERE i.indrelid = %s AND NOT i.indisprimary "
+                                           "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+                                           "ORDER BY i.indexrelid", (oid,))]
     con_defs = fetch_all(conn, "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s "
                                "AND contype = 'u' ORDER BY conname", (oid,))
     comment = fetch_value(conn, "SELECT obj_description(%s, 'pg_class')", (oid,))
@@ -330,9 +331,8 @@ def rebuild(conn, run, schema, table, column, info, mschema, check_mode):
         planned = []
     else:
         run.execute(like + sql.SQL(' PARTITION BY RANGE ({})').format(ident(column)))
-    if column is not None and not info['notnull']:
-        run.execute(sql.SQL('ALTER TABLE {} ALTER COLUMN {} SET NOT NULL').format(target, ident(column)))
-    if column is not None:
+        if not info['notnull']:
+            run.execute(sql.SQL('ALTER TABLE {} ALTER COLUMN {} SET NOT NULL').format(target, ident(column)))
         planned = run.execute(sql.SQL('SELECT action, partition_table, range_from::text, range_to::text '
                                       'FROM {}.partition_maintain(%s, %s, p_cover_from => %s, p_cover_to => %s, '
                                       'p_keep_all => true)').format(ident(mschema)),
