@@ -53,13 +53,22 @@ REVOKE ALL ON dbfleet_dashboard.stats, dbfleet_dashboard.form_leaderboard,
 GRANT SELECT ON dbfleet_dashboard.stats, dbfleet_dashboard.form_leaderboard,
   dbfleet_dashboard.digit_counts TO anon, authenticated, service_role;
 
--- What the timer (or pg_cron) runs every 5 minutes.
+-- What the timer (or pg_cron) runs every 5 minutes; after the cutover, pg_cron on the new
+-- primary (playbooks/phase3.yml). A view that is not populated (a schema-only restore, as
+-- the logical cutover makes) cannot be refreshed CONCURRENTLY: it is refreshed plainly once.
 CREATE OR REPLACE FUNCTION dbfleet_dashboard.refresh() RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v regclass;
 BEGIN
-  REFRESH MATERIALIZED VIEW CONCURRENTLY dbfleet_dashboard.stats;
-  REFRESH MATERIALIZED VIEW CONCURRENTLY dbfleet_dashboard.form_leaderboard;
-  REFRESH MATERIALIZED VIEW CONCURRENTLY dbfleet_dashboard.digit_counts;
+  FOREACH v IN ARRAY ARRAY['dbfleet_dashboard.stats', 'dbfleet_dashboard.form_leaderboard',
+                           'dbfleet_dashboard.digit_counts']::regclass[] LOOP
+    IF (SELECT relispopulated FROM pg_class WHERE oid = v) THEN
+      EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %s', v);
+    ELSE
+      EXECUTE format('REFRESH MATERIALIZED VIEW %s', v);
+    END IF;
+  END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION dbfleet_dashboard.refresh() FROM PUBLIC, anon, authenticated, service_role;

@@ -38,6 +38,12 @@ description:
   - Refuses, before any change, a table or time column that does not exist, a column that
     is not a timestamp or date, an interval that does not parse, has a month part or is
     shorter than an hour, and a retention shorter than one interval.
+  - 'O(state=absent) does the reverse, the same way: a partitioned table becomes a plain table
+    with the same name, columns, defaults, constraints (the primary key as it is, for example
+    C((id, ts)) after a conversion), indexes, identity, grants, policies and row level security,
+    holding every row of every partition, in one transaction; its row in C(partition_config)
+    goes. A plain table is left alone. Phase 3 uses it before TimescaleDB makes the table a
+    hypertable (TimescaleDB refuses a natively partitioned table).'
 author:
   - darkreach engineering (@darkreach)
 extends_documentation_fragment:
@@ -57,9 +63,17 @@ options:
     type: str
     required: true
   column:
-    description: The time column partitioned on (C(timestamptz), C(timestamp) or C(date)).
+    description:
+      - The time column partitioned on (C(timestamptz), C(timestamp) or C(date)).
+      - Required with O(state=present); not used with O(state=absent).
     type: str
-    required: true
+  state:
+    description:
+      - V(present) partitions the table (or keeps its partitions); V(absent) merges a
+        partitioned table's partitions back into one plain table.
+    type: str
+    choices: [present, absent]
+    default: present
   interval:
     description: Length of one partition, a PostgreSQL interval without months or years.
     type: str
@@ -93,15 +107,24 @@ EXAMPLES = r'''
 
 # The scheduled job (systemd timer or pg_cron) runs the same arithmetic:
 #   psql -c 'SELECT * FROM dbfleet.partition_maintain_all()'
+
+- name: One plain table again, every row of every partition kept (before create_hypertable)
+  darkreach.dbfleet.postgres_partition:
+    login_db: darkreach
+    login_unix_socket: /var/run/postgresql
+    table: public.metric_samples
+    state: absent
 '''
 
 RETURN = r'''
 converted:
-  description: Whether the table was (or, in check mode, would be) converted from a plain table.
+  description:
+    - Whether the table was (or, in check mode, would be) converted from a plain table
+      (O(state=present)) or into one (O(state=absent)).
   returned: always
   type: bool
 rows_moved:
-  description: Rows moved into the partitions by the conversion (0 when none ran).
+  description: Rows moved into the partitions (or out of them) by the conversion (0 when none ran).
   returned: always
   type: int
 created:
@@ -127,6 +150,8 @@ queries:
   elements: str
 '''
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_postgres import (
@@ -139,6 +164,8 @@ from ansible_collections.darkreach.dbfleet.plugins.module_utils.dbfleet_partitio
 )
 
 OLD_SUFFIX = '__dbfleet_unpartitioned'
+PARTITIONED_SUFFIX = '__dbfleet_partitioned'
+ON_ONLY = re.compile(r' ON ONLY ')
 
 
 def interval_parts(conn, text):
@@ -181,7 +208,8 @@ def partition_key(conn, oid):
 
 
 def conversion_blockers(conn, oid, column):
-    """Why the table cannot be converted here (a list of texts, empty when it can)."""
+    """Why the table cannot be converted here (a list of texts, empty when it can);
+    ``column`` None: into a plain table, where any unique index is fine."""
     why = []
     for (name,) in fetch_all(conn, "SELECT DISTINCT v.oid::regclass::text FROM pg_depend d "
                                    "JOIN pg_rewrite w ON w.oid = d.objid JOIN pg_class v ON v.oid = w.ev_class "
@@ -199,7 +227,7 @@ def conversion_blockers(conn, oid, column):
         why.append('it is in publication %s' % name)
     for (name,) in fetch_all(conn, "SELECT tgname FROM pg_trigger WHERE tgrelid = %s AND NOT tgisinternal", (oid,)):
         why.append('it has trigger %s' % name)
-    for (name,) in fetch_all(conn, "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+    for (name,) in [] if column is None else fetch_all(conn, "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                                    "WHERE i.indrelid = %s AND i.indisunique AND NOT i.indisprimary "
                                    "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = %s "
                                    "AND a.attname = %s AND a.attnum = ANY (i.indkey))", (oid, oid, column)):
@@ -252,9 +280,19 @@ def policy_statements(conn, oid, dst):
 
 def convert(conn, run, schema, table, column, info, mschema, check_mode):
     """Plain table -> partitioned table, rows moved; statements go through ``run``."""
+    return rebuild(conn, run, schema, table, column, info, mschema, check_mode)
+
+
+def rebuild(conn, run, schema, table, column, info, mschema, check_mode):
+    """The table rebuilt under its own name with every row, partitioned by range on
+    ``column`` or, with ``column`` None, as one plain table (from a partitioned one). The
+    same steps both ways: rename, CREATE TABLE (LIKE ...), rows moved, the old table (and
+    its partitions) dropped, then identity, keys, indexes, comment, owner, grants, policies
+    and row level security put back. Statements go through ``run``."""
     oid = info['oid']
     target = qualified(schema, table)
-    old_name = (table[:63 - len(OLD_SUFFIX)] + OLD_SUFFIX)
+    suffix = OLD_SUFFIX if column is not None else PARTITIONED_SUFFIX
+    old_name = (table[:63 - len(suffix)] + suffix)
     old = qualified(schema, old_name)
     cols = [r[0] for r in fetch_all(conn, "SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
                                           "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", (oid,))]
@@ -267,29 +305,38 @@ def convert(conn, run, schema, table, column, info, mschema, check_mode):
                          "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o) "
                          "FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid "
                          "WHERE c.conrelid = %s AND c.contype = 'p'", (oid,))
-    index_defs = [r[0] for r in fetch_all(conn, "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                                                "WHERE i.indrelid = %s AND NOT i.indisprimary "
-                                                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-                                                "ORDER BY i.indexrelid", (oid,))]
+    # A partitioned table's indexes read "ON ONLY <table>"; the rebuilt table's are ordinary.
+    index_defs = [ON_ONLY.sub(' ON ', r[0], count=1)
+                  for r in fetch_all(conn, "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                                           "WHERE i.indrelid = %s AND NOT i.indisprimary "
+                                           "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+                                           "ORDER BY i.indexrelid", (oid,))]
     con_defs = fetch_all(conn, "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s "
                                "AND contype = 'u' ORDER BY conname", (oid,))
     comment = fetch_value(conn, "SELECT obj_description(%s, 'pg_class')", (oid,))
-    bounds = fetch_one(conn, sql.SQL('SELECT min({c}), max({c}), count(*) FROM {t}').format(
-        c=ident(column), t=target))
+    if column is None:
+        bounds = (None, None, fetch_value(conn, sql.SQL('SELECT count(*) FROM {}').format(target)))
+    else:
+        bounds = fetch_one(conn, sql.SQL('SELECT min({c}), max({c}), count(*) FROM {t}').format(
+            c=ident(column), t=target))
     policies = policy_statements(conn, oid, target)
     grants = acl_statements(conn, oid, target)
 
     run.execute(sql.SQL('LOCK TABLE {} IN ACCESS EXCLUSIVE MODE').format(target))
     run.execute(sql.SQL('ALTER TABLE {} RENAME TO {}').format(target, ident(old_name)))
-    run.execute(sql.SQL('CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY '
-                        'INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS) PARTITION BY RANGE ({})').format(
-        target, old, ident(column)))
-    if not info['notnull']:
-        run.execute(sql.SQL('ALTER TABLE {} ALTER COLUMN {} SET NOT NULL').format(target, ident(column)))
-    planned = run.execute(sql.SQL('SELECT action, partition_table, range_from::text, range_to::text '
-                                  'FROM {}.partition_maintain(%s, %s, p_cover_from => %s, p_cover_to => %s, '
-                                  'p_keep_all => true)').format(ident(mschema)),
-                          (schema, table, bounds[0], bounds[1])) or []
+    like = sql.SQL('CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY '
+                   'INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)').format(target, old)
+    if column is None:
+        run.execute(like)
+        planned = []
+    else:
+        run.execute(like + sql.SQL(' PARTITION BY RANGE ({})').format(ident(column)))
+        if not info['notnull']:
+            run.execute(sql.SQL('ALTER TABLE {} ALTER COLUMN {} SET NOT NULL').format(target, ident(column)))
+        planned = run.execute(sql.SQL('SELECT action, partition_table, range_from::text, range_to::text '
+                                      'FROM {}.partition_maintain(%s, %s, p_cover_from => %s, p_cover_to => %s, '
+                                      'p_keep_all => true)').format(ident(mschema)),
+                              (schema, table, bounds[0], bounds[1])) or []
     col_list = sql.SQL(', ').join(ident(c) for c in cols)
     run.execute(sql.SQL('INSERT INTO {} ({}) {}SELECT {} FROM {}').format(
         target, col_list, sql.SQL('OVERRIDING SYSTEM VALUE ' if always else ''), col_list, old))
@@ -312,7 +359,7 @@ def convert(conn, run, schema, table, column, info, mschema, check_mode):
                 new_seq = sql.Identifier(schema, seq_name)
         run.execute('SELECT setval(%s, %s, %s)', (new_seq.as_string(conn), state[0], state[1]))
     if pk:
-        pk_cols = list(pk[1]) + ([column] if column not in pk[1] else [])
+        pk_cols = list(pk[1]) + ([column] if column is not None and column not in pk[1] else [])
         run.execute(sql.SQL('ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})').format(
             target, ident(pk[0]), sql.SQL(', ').join(ident(c) for c in pk_cols)))
     for name, definition in con_defs:
@@ -388,27 +435,74 @@ def as_parts(rows):
     return created, dropped
 
 
+def merge(module, conn, schema, table, mschema, result):
+    """state=absent: a partitioned table becomes one plain table with every row; exits."""
+    try:
+        rel = fetch_one(conn, "SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = %s AND c.relname = %s", (schema, table))
+        if rel is None:
+            raise DbfleetPostgresError('table %s.%s does not exist in database %s' % (
+                schema, table, fetch_value(conn, 'SELECT current_database()')))
+        run = Executor(conn, check_mode=module.check_mode)
+        if rel[1] == 'p':
+            blockers = conversion_blockers(conn, rel[0], None)
+            if blockers:
+                raise DbfleetPostgresError('%s.%s cannot be made a plain table here: %s' % (
+                    schema, table, '; '.join(blockers)))
+            info = fetch_one(conn, "SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) "
+                                   "FROM pg_class WHERE oid = %s", (rel[0],))
+            result['converted'] = True
+            result['rows_moved'] = rebuild(conn, run, schema, table, None,
+                                           dict(oid=rel[0], kind='p', rls=info[0], force_rls=info[1],
+                                                owner=info[2], notnull=True),
+                                           mschema, module.check_mode)[0]
+        elif rel[1] != 'r':
+            raise DbfleetPostgresError('%s.%s is not a table (relkind %s)' % (schema, table, rel[1]))
+        config = '%s.partition_config' % sql.Identifier(mschema).as_string(conn)
+        if fetch_value(conn, 'SELECT to_regclass(%s)', (config,)) and fetch_value(
+                conn, sql.SQL('SELECT count(*) FROM {}.partition_config WHERE schema_name = %s '
+                              'AND table_name = %s').format(ident(mschema)), (schema, table)):
+            run.execute(sql.SQL('DELETE FROM {}.partition_config WHERE schema_name = %s AND table_name = %s').format(
+                ident(mschema)), (schema, table))
+        result['queries'] = run.queries
+        result['changed'] = bool(run.queries)
+        if module.check_mode:
+            conn.rollback()
+        else:
+            conn.commit()
+    except (psycopg2.Error, DbfleetPostgresError) as exc:
+        conn.rollback()
+        module.fail_json(msg='postgres_partition on %s.%s: %s' % (schema, table, to_text_error(exc)), **result)
+    finally:
+        conn.close()
+    module.exit_json(**result)
+
+
 def main():
     argument_spec = postgres_common_argument_spec()
     argument_spec.update(
         table=dict(type='str', required=True),
-        column=dict(type='str', required=True),
+        column=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
         interval=dict(type='str', default='1 week'),
         premake=dict(type='int', default=4),
         retention=dict(type='str'),
         maintenance_schema=dict(type='str', default='dbfleet'),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_if=[('state', 'present', ['column'])])
     p = module.params
     result = dict(changed=False, converted=False, rows_moved=0, created=[], dropped=[], interval=None, queries=[])
     try:
         schema, table = split_qualified_name(p['table'], what='table')
-        column = validate_identifier(p['column'], 'column')
+        column = validate_identifier(p['column'], 'column') if p['state'] == 'present' else None
         mschema = validate_identifier(p['maintenance_schema'], 'maintenance_schema')
     except DbfleetPostgresError as exc:
         module.fail_json(msg=str(exc), **result)
 
     conn = connect(module)
+    if p['state'] == 'absent':
+        merge(module, conn, schema, table, mschema, result)
     try:
         interval = normalize_interval(conn, p['interval'], 'interval')
         retention = normalize_interval(conn, p['retention'], 'retention') if p['retention'] is not None else None

@@ -54,7 +54,7 @@ options:
     description:
       - Drop the application's schemas on the target (and C(auth.users)) before restoring
         when they hold tables. Destroys what the target has there; extensions installed
-        in those schemas are created again, empty.
+        in V(public) are created again, empty; the other schemas are created by the dump.
     type: bool
     default: false
   search_path:
@@ -292,16 +292,19 @@ def main():
             SELECT e.extname, n.nspname FROM pg_extension e
               JOIN pg_namespace n ON n.oid = e.extnamespace
              WHERE n.nspname = ANY(%(schemas)s) ORDER BY e.oid""", {'schemas': schemas})
+        # public is made again here (the dump's own entry for it is skipped); the dump
+        # creates every other schema it holds (phase 1's dbfleet_dashboard, for example).
         for schema in schemas:
             ex.execute(sql.SQL('DROP SCHEMA IF EXISTS {} CASCADE').format(sql.Identifier(schema)))
-            ex.execute(sql.SQL('CREATE SCHEMA {}').format(sql.Identifier(schema)))
+            if schema == 'public':
+                ex.execute(sql.SQL('CREATE SCHEMA {}').format(sql.Identifier(schema)))
         ex.execute('DROP TABLE IF EXISTS auth.users CASCADE')
         if kept and not module.check_mode:
             # a new session: TimescaleDB refuses to load again where it was just dropped
             conn.close()
             conn = connect(module, what='target database', autocommit=True)
             ex.conn = conn
-        for name, schema in kept:
+        for name, schema in [k for k in kept if k[1] == 'public']:
             ex.execute(sql.SQL('CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}').format(
                 sql.Identifier(name), sql.Identifier(schema)))
 

@@ -455,7 +455,9 @@ class HypertableManager:
         if rel['relkind'] == 'p':
             raise DbfleetPostgresError(
                 'table %s.%s is already partitioned natively (PARTITION BY); TimescaleDB cannot '
-                'convert a declaratively partitioned table' % (self.schema, self.table))
+                'convert a declaratively partitioned table. darkreach.dbfleet.postgres_partition with '
+                'state=absent makes it one plain table with every row first (phase 3 does)'
+                % (self.schema, self.table))
         if rel['relispartition']:
             raise DbfleetPostgresError('table %s.%s is a partition of a natively partitioned table'
                                        % (self.schema, self.table))

@@ -111,6 +111,21 @@ def phase1(standin, tmp_path, db, *extra, retention=KEEP_ALL):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
 
 
+def partition_absent(standin, tmp_path, db, *extra):
+    """postgres_partition state=absent on public.metric_samples, as phase 3 runs it on the
+    target before create_hypertable."""
+    play = tmp_path / "absent.yml"
+    play.write_text(json.dumps([{
+        "name": "metric_samples one plain table again", "hosts": "coordinator", "gather_facts": False,
+        "tasks": [{"name": "state=absent", "darkreach.dbfleet.postgres_partition": {
+            "login_host": "127.0.0.1", "login_password": POSTGRES_PW, "login_db": db,
+            "ssl_mode": "disable", "table": "public.metric_samples", "state": "absent"}}]}]))
+    return subprocess.run([str(labenv.VENV_BIN / "ansible-playbook"), "-i", str(tmp_path / "phase1.inventory.yml"),
+                           str(play), *extra],
+                          env=labenv.podman_env({"ANSIBLE_NOCOLOR": "1"}), cwd=str(ROOT), text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+
+
 def query(standin, db, sql, params=None, user="postgres", password=POSTGRES_PW, role=None):
     conn = standin.connect(dbname=db, user=user, password=password)
     try:
@@ -221,6 +236,38 @@ def test_phase1_views_partitions_schedule(coordinator, tmp_path):
                                   "WHERE ts < now() - interval '9 weeks'")[0][0] == 0
         assert query(standin, db, "SELECT count(*) FROM public.metric_samples")[0][0] < before_rows[0]
         assert len(kept) >= 9 + 4
+
+        # state=absent, what phase 3 runs on the target before create_hypertable: one plain
+        # table with every row of every partition, the primary key (id, ts), grants, RLS and
+        # identity as they were; the partitions and the maintenance configuration gone.
+        query(standin, db, "INSERT INTO public.metric_samples (ts, scope, metric, value) "
+                           "SELECT now() - g * interval '1 day', 'fleet', 'phase1.merge', g FROM generate_series(0, 50) AS g")
+        rows = query(standin, db, ROWS)[0]
+        assert rows[0] == 51 and query(standin, db, "SELECT count(DISTINCT tableoid) FROM public.metric_samples")[0][0] >= 7
+        acl = query(standin, db, "SELECT (SELECT array_agg(x ORDER BY x) FROM unnest(relacl::text[]) AS x), relrowsecurity FROM pg_class "
+                                 "WHERE oid = 'public.metric_samples'::regclass")[0]
+        check = partition_absent(standin, tmp_path, db, "--check")
+        assert check.returncode == 0 and recap(check.stdout)["changed"] == 1, check.stdout[-3000:]
+        assert query(standin, db, "SELECT relkind FROM pg_class WHERE oid = 'public.metric_samples'::regclass")[0][0] == "p"
+        res = partition_absent(standin, tmp_path, db)
+        assert res.returncode == 0 and recap(res.stdout)["changed"] == 1, res.stdout[-3000:]
+        assert query(standin, db, "SELECT relkind, relispartition FROM pg_class "
+                                  "WHERE oid = 'public.metric_samples'::regclass")[0] == ("r", False)
+        assert query(standin, db, "SELECT count(*) FROM pg_class WHERE relname ~ '^metric_samples_p[0-9]{8}'")[0][0] == 0
+        assert query(standin, db, ROWS)[0] == rows
+        assert query(standin, db, "SELECT (SELECT array_agg(x ORDER BY x) FROM unnest(relacl::text[]) AS x), relrowsecurity FROM pg_class "
+                                  "WHERE oid = 'public.metric_samples'::regclass")[0] == acl
+        assert query(standin, db, "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                  "WHERE conrelid = 'public.metric_samples'::regclass AND contype = 'p'")[0][0] \
+            == "PRIMARY KEY (id, ts)"
+        assert query(standin, db, "SELECT count(*) FROM dbfleet.partition_config")[0][0] == 0
+        assert query(standin, db, "SELECT count(*) FROM public.metric_samples", user="authenticator",
+                     password=AUTHENTICATOR_PW, role="anon")[0][0] == 0
+        new_id = query(standin, db, "INSERT INTO public.metric_samples (scope, metric, value) "
+                                    "VALUES ('fleet', 'phase1.test', 1) RETURNING id")[0][0]
+        assert new_id > query(standin, db, "SELECT max(id) FROM public.metric_samples WHERE metric = 'phase1.merge'")[0][0]
+        again = partition_absent(standin, tmp_path, db)
+        assert again.returncode == 0 and recap(again.stdout)["changed"] == 0, again.stdout[-3000:]
 
 
 @pytest.mark.parametrize("case, extra, message", [
