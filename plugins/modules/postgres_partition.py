@@ -227,10 +227,12 @@ def conversion_blockers(conn, oid, column):
         why.append('it is in publication %s' % name)
     for (name,) in fetch_all(conn, "SELECT tgname FROM pg_trigger WHERE tgrelid = %s AND NOT tgisinternal", (oid,)):
         why.append('it has trigger %s' % name)
-    for (name,) in [] if column is None else fetch_all(conn, "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                                   "WHERE i.indrelid = %s AND i.indisunique AND NOT i.indisprimary "
-                                   "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = %s "
-                                   "AND a.attname = %s AND a.attnum = ANY (i.indkey))", (oid, oid, column)):
+    unique_without_column = [] if column is None else fetch_all(
+        conn, "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+              "WHERE i.indrelid = %s AND i.indisunique AND NOT i.indisprimary "
+              "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = %s "
+              "AND a.attname = %s AND a.attnum = ANY (i.indkey))", (oid, oid, column))
+    for (name,) in unique_without_column:
         why.append('unique index %s does not contain %s' % (name, column))
     return why
 
