@@ -47,6 +47,22 @@ def pytest_collection_modifyitems(config, items):
             continue
         group = file_group.get(path, path)
         item.add_marker(pytest.mark.xdist_group(group))
+    # The longest molecule scenarios first: `make test` passes --no-loadscope-reorder, so xdist
+    # hands out work in this order, and they no longer start last and stretch the run (the
+    # default order puts single-test units, i.e. every scenario, after all test files).
+    items.sort(key=_duration_rank)
+
+
+LONGEST_SCENARIOS = ("patroni_ha", "cutover", "pgbackrest", "postgres_exporter",
+                     "pgbouncer_exporter", "postgres_timescale")
+
+
+def _duration_rank(item) -> int:
+    if item.get_closest_marker("molecule") and hasattr(item, "callspec"):
+        for rank, name in enumerate(LONGEST_SCENARIOS):
+            if item.callspec.id.startswith(name):
+                return rank
+    return len(LONGEST_SCENARIOS)
 
 
 def pytest_configure(config):
